@@ -1,0 +1,61 @@
+// The model's event log. The C kernel has no such thing: it is the instrument the harness reads,
+// the way a maintainer reads ftrace. Every kernel function that changes state records here; the
+// checks, coverage and reports are computed from it, never from what a variant says of itself.
+
+export type BusNotifyEvent =
+  | 'BUS_NOTIFY_ADD_DEVICE' | 'BUS_NOTIFY_DEL_DEVICE' | 'BUS_NOTIFY_REMOVED_DEVICE'
+  | 'BUS_NOTIFY_BIND_DRIVER' | 'BUS_NOTIFY_BOUND_DRIVER' | 'BUS_NOTIFY_UNBIND_DRIVER'
+  | 'BUS_NOTIFY_UNBOUND_DRIVER' | 'BUS_NOTIFY_DRIVER_NOT_BOUND';
+
+/** Devices are named in the log by `dev` (their name when the event happened) and `devid`
+ *  (a serial number that stays unique after the name is reused). */
+export type KEvent =
+  | { type: 'bus_register'; bus: string }
+  | { type: 'bus_unregister'; bus: string }
+  | { type: 'core_edit'; file: string; what: string }
+  | { type: 'export_symbol'; symbol: string; gpl: boolean }
+  | { type: 'device_add'; dev: string; devid: number; bus: string | null; ret: number }
+  | { type: 'device_del'; dev: string; devid: number; bus: string | null }
+  | { type: 'device_release'; dev: string; devid: number }
+  | { type: 'bus_notify'; bus: string; event: BusNotifyEvent; dev: string; devid: number; notifiers: string[] }
+  | { type: 'notifier_call'; notifier: string; event: BusNotifyEvent; dev: string; devid: number; ret: number }
+  | { type: 'dma_configure'; bus: string; dev: string; devid: number; ret: number; bound: boolean }
+  | { type: 'dma_cleanup'; bus: string; dev: string; devid: number }
+  | { type: 'of_dma_configure_id'; dev: string; devid: number; np: string; id: number | null; ret: number; caller: string }
+  | { type: 'driver_probe'; dev: string; devid: number; driver: string; ret: number }
+  | { type: 'driver_remove'; dev: string; devid: number; driver: string }
+  | { type: 'deferred'; dev: string; devid: number; reason: string }
+  | { type: 'iommu_probe_device'; dev: string; devid: number; ret: number; from: string }
+  | { type: 'iommu_release_device'; dev: string; devid: number }
+  | { type: 'iommu_device_register'; iommu: string }
+  | { type: 'fwspec_init'; dev: string; devid: number; iommu: string; ret: number }
+  | { type: 'group_alloc'; group: number; dev: string; devid: number }
+  | { type: 'group_add_device'; group: number; dev: string; devid: number }
+  | { type: 'group_remove_device'; group: number; dev: string; devid: number }
+  | { type: 'group_free'; group: number }
+  | { type: 'domain_alloc'; domain: number; kind: string; group: number }
+  | { type: 'domain_attach'; domain: number; dev: string; devid: number; ret: number }
+  | { type: 'domain_free'; domain: number }
+  | { type: 'context_bank_alloc'; iommu: string; cb: number; domain: number }
+  | { type: 'context_bank_free'; iommu: string; cb: number; domain: number }
+  | { type: 'sme_alloc'; iommu: string; idx: number; sid: number; mask: number; reused: boolean }
+  | { type: 'sme_free'; iommu: string; idx: number; sid: number; mask: number }
+  | { type: 'iova_alloc'; domain: number; iova: number; size: number }
+  | { type: 'iova_free'; domain: number; iova: number; size: number }
+  | { type: 'map'; domain: number; iova: number; phys: number; size: number; ret: number }
+  | { type: 'unmap'; domain: number; iova: number; size: number; unmapped: number }
+  | { type: 'tlb_inv'; iommu: string; asid: number; iova: number | null; size: number }
+  | { type: 'fault'; iommu: string; kind: 'unidentified-stream' | 'context' | 'stream-fault' | 'permission'; sid: number; iova: number; cb: number | null; message: string }
+  | { type: 'dma_map'; dev: string; devid: number; phys: number; size: number; dma: number; path: 'iommu' | 'direct' }
+  | { type: 'dma_unmap'; dev: string; devid: number; dma: number; size: number }
+  | { type: 'warn'; dev: string | null; message: string }
+  | { type: 'printk'; level: 'err' | 'warn' | 'info' | 'dbg'; dev: string | null; message: string };
+
+export class EventLog {
+  readonly events: KEvent[] = [];
+  /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
+  enabled = true;
+  record(e: KEvent): void {
+    if (this.enabled) this.events.push(e);
+  }
+}

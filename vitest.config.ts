@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['harness/**/*.test.ts', 'test/**/*.test.ts', 'variants/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});
