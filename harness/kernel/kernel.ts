@@ -6,6 +6,7 @@ import type { bus_type, device, device_driver } from './base/device.ts';
 import type { iommu_device, iommu_domain, iommu_group } from './iommu/iommu-types.ts';
 import type { device_node, device_tree } from './of/node.ts';
 import { EventLog } from './log.ts';
+import { ram_init, type Ram } from './ram.ts';
 
 /** The kernel version whose behaviour the model follows. */
 export const KERNEL_VERSION = 'Linux 6.15 (IOMMU probe path of commit bcb81ac6ae3c)';
@@ -67,6 +68,11 @@ export interface Kernel {
   driver_deferred_probe_timeout: number;
   /** system_wq: work queued by schedule_work(), run by flush_scheduled_work() */
   work: Array<() => void>;
+  /** devices whose bus .dma_configure is running now: tells bus code from driver code when
+   *  of_dma_configure_id() is called (the model's instrument; the C cannot tell) */
+  in_dma_configure: device[];
+  /** simulated physical memory */
+  ram: Ram;
   /** every device ever initialised, for the leak checks */
   all_devices: device[];
   all_groups: iommu_group[];
@@ -76,19 +82,24 @@ export interface Kernel {
   next_devid: number;
   next_group_id: number;
   next_domain_id: number;
+  /** drivers/base/platform.c platform_devid_ida */
+  platform_devid_auto: number;
   /** well-known buses, registered at core_initcall (drivers/base/init.c, auxiliary.c) */
   platform_bus_type: bus_type;
   auxiliary_bus_type: bus_type;
 }
 
-export function kernel_alloc(config: KernelConfig, dt: device_tree, platform_bus_type: bus_type, auxiliary_bus_type: bus_type): Kernel {
+/** A kernel before boot: the well-known buses are filled in by boot() (they close over k). */
+export function kernel_alloc(config: KernelConfig, dt: device_tree): Kernel {
   return {
     config, dt, log: new EventLog(),
     buses: new Map(), iommu_buses: [], iommu_device_list: [],
     deferred_probe_pending_list: [], deferred_probe_active_list: [], deferred_trigger_count: 0,
     driver_deferred_probe_enable: false, initcalls_done: false, driver_deferred_probe_timeout: 10,
+    in_dma_configure: [],
+    ram: ram_init(config.memory.base, config.memory.size),
     work: [], all_devices: [], all_groups: [], all_domains: [], of_platform_devices: new Map(),
-    next_devid: 1, next_group_id: 0, next_domain_id: 1,
-    platform_bus_type, auxiliary_bus_type,
+    next_devid: 1, next_group_id: 0, next_domain_id: 1, platform_devid_auto: 0,
+    platform_bus_type: { name: 'platform' }, auxiliary_bus_type: { name: 'auxiliary' },
   };
 }

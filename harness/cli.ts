@@ -1,0 +1,161 @@
+// `npm run compare`: every variant on every scenario, the checks, a quick benchmark, tables on
+// the terminal and the report files. Exit 0 when every verdict matches its variant's expect,
+// 1 when one does not, 2 for bad input or usage.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchRow, InputError, Results, RunResult, VariantInfo } from './measure/results.ts';
+import type { Scenario } from './scenario/types.ts';
+import { ScenarioError } from './scenario/types.ts';
+import { load_scenario_file } from './scenario/load.ts';
+import { discover_variants, design_cost, type LoadedVariant } from './variants.ts';
+import { run_scenario } from './measure/run.ts';
+import { KERNEL_VERSION } from './kernel/kernel.ts';
+import { format_report, write_reports, type ReportFormat } from './report/write.ts';
+import { run_benchmarks, type BenchMode } from './measure/bench.ts';
+
+interface Options {
+  scenarios: string[];
+  variants: string[] | null;
+  bench: BenchMode;
+  out: string;
+  format: ReportFormat;
+}
+
+const USAGE = `usage: npm run compare -- [--scenarios PATH ...] [--variants NAME,...]
+                          [--bench off|quick|full] [--out DIR]
+                          [--format text|markdown|json|ktap]`;
+
+class UsageError extends Error {}
+
+function parse_args(argv: string[]): Options {
+  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--scenarios') {
+      o.scenarios.push(value());
+      while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) o.scenarios.push(argv[++i]!);
+    } else if (arg === '--variants') o.variants = value().split(',').filter(Boolean);
+    else if (arg === '--bench') o.bench = one_of(arg, value(), ['off', 'quick', 'full']);
+    else if (arg === '--out') o.out = value();
+    else if (arg === '--format') o.format = one_of(arg, value(), ['text', 'markdown', 'json', 'ktap']);
+    else if (arg === '--help' || arg === '-h') throw new UsageError('');
+    else throw new UsageError(`unknown option ${arg}`);
+  }
+  if (!o.scenarios.length) o.scenarios.push('scenarios');
+  return o;
+}
+
+function one_of<T extends string>(opt: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${opt} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+/** Files named, and the .yaml/.yml files of directories named, in sorted order. */
+function scenario_files(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
+    if (statSync(p).isDirectory()) {
+      files.push(...readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f)));
+    } else files.push(p);
+  }
+  return files;
+}
+
+/** Load every file; a broken one becomes an input error and the rest still run. */
+function load_scenarios(files: string[], errors: InputError[]): Scenario[] {
+  const out: Scenario[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    try {
+      const scn = load_scenario_file(file);
+      const first = seen.get(scn.id);
+      if (first) {
+        const at = scenario_key_position(file);
+        errors.push({ file, line: at.line, col: at.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
+        continue;
+      }
+      seen.set(scn.id, file);
+      out.push(scn);
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      errors.push({ file: e.file, line: e.line, col: e.col, message: e.detail });
+    }
+  }
+  return out;
+}
+
+function scenario_key_position(file: string): { line: number; col: number } {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const i = lines.findIndex((l) => /^scenario\s*:/.test(l));
+  return i < 0 ? { line: 1, col: 1 } : { line: i + 1, col: lines[i]!.indexOf(':') + 2 + (lines[i]!.slice(lines[i]!.indexOf(':') + 1).length - lines[i]!.slice(lines[i]!.indexOf(':') + 1).trimStart().length) };
+}
+
+function variant_info(lv: LoadedVariant, runs: RunResult[]): VariantInfo {
+  const v = lv.variant;
+  if (!v) return { name: lv.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: lv.error };
+  const mine = runs.filter((r) => r.variant === v.name);
+  const verdict = mine.some((r) => r.verdict === 'error') ? 'error' : mine.some((r) => r.verdict === 'fail') ? 'fails' : 'works';
+  let cost = null;
+  try { cost = design_cost(v, lv.loc); } catch { cost = null; }
+  return { name: v.name, expect: v.expect, verdict, summary: v.summary, series: v.series, cost, load_error: null };
+}
+
+function exit_code(variants: VariantInfo[], errors: InputError[]): number {
+  if (errors.length) return 2;
+  const mismatch = variants.some((v) => v.verdict !== (v.expect === 'works' ? 'works' : 'fails'));
+  return mismatch ? 1 : 0;
+}
+
+export async function compare(o: Options): Promise<Results> {
+  const errors: InputError[] = [];
+  let loaded = await discover_variants('variants');
+  if (o.variants) {
+    const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
+    if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
+    loaded = loaded.filter((l) => o.variants!.includes(l.name));
+  }
+  const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
+  const runs: RunResult[] = [];
+  for (const scn of scenarios) {
+    for (const lv of loaded) if (lv.variant) runs.push(run_scenario(scn, lv.variant));
+  }
+  const variants = loaded.map((lv) => variant_info(lv, runs));
+  const bench: BenchRow[] = o.bench === 'off' ? [] : await run_benchmarks(o.bench, scenarios, loaded, runs);
+  const results: Results = {
+    kernel: KERNEL_VERSION, variants,
+    scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
+    results: runs, bench, errors, exit_code: 0,
+  };
+  results.exit_code = exit_code(variants, errors);
+  return results;
+}
+
+async function main(): Promise<number> {
+  let o: Options;
+  try {
+    o = parse_args(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message ? `compare: ${e.message}\n` : ''}${USAGE}\n`);
+    return e.message ? 2 : 0;
+  }
+  try {
+    const results = await compare(o);
+    write_reports(o.out, results);
+    process.stdout.write(format_report(results, o.format));
+    for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+    return results.exit_code;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`compare: ${e.message}\n${USAGE}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,507 @@
+// drivers/iommu/iova.c: the IOVA allocator dma-iommu puts in every DMA domain. Ranges of page
+// frames live in a red-black tree ordered by pfn_lo, with an anchor node above the top of the
+// space. Allocation walks backwards (top-down) from a cached node: cached32_node for limits in
+// the low 4 GiB, cached_node above; the new range goes at the highest size-aligned spot that
+// fits, and when that walk fails it retries once over the part above the cached node. Followed:
+// current mainline (retry via iova_find_limit(), max32_alloc_size fail-fast, alloc_iova_fast()
+// rounding sizes below 32 pages up to a power of two). Not modelled: the per-CPU rcache and the
+// flush queue, so alloc_iova_fast / free_iova_fast go straight to the tree.
+//
+// Data layout: the rbtree is kept in typed arrays indexed by node number (node 0 is the nil
+// sentinel, node 1 the anchor) with a free list of node numbers, so 100,000 live ranges cost a
+// few MB of flat arrays and no objects. Every operation is the C's: O(1) amortised for the
+// usual top-down allocate/free pattern (the cached node and rb_prev walks), O(log n) for the
+// lookup by pfn that free_iova() does. pfns are doubles: exact up to 2^53.
+
+/** IOVA_ANCHOR (~0UL): the anchor's pfn_lo and pfn_hi */
+export const IOVA_ANCHOR = Number.MAX_SAFE_INTEGER;
+/** IOVA_RANGE_CACHE_MAX_SIZE (iova.c): log2 of the largest cached range, in pages */
+const IOVA_RANGE_CACHE_MAX_SIZE = 6;
+
+const NIL = 0;
+const ANCHOR = 1;
+
+/** struct iova: what find_iova() and reserve_iova() hand back */
+export interface iova {
+  pfn_lo: number;
+  pfn_hi: number;
+}
+
+/** struct iova_domain */
+export interface iova_domain {
+  granule: number;
+  start_pfn: number;
+  dma_32bit_pfn: number;
+  /** the size of the last failed allocation below 4 GiB: bigger ones fail at once */
+  max32_alloc_size: number;
+  cached_node: number;
+  cached32_node: number;
+  root: number;
+  // the rbtree, one slot per node
+  pfn_lo: Float64Array;
+  pfn_hi: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  parent: Int32Array;
+  red: Uint8Array;
+  /** node numbers handed out so far (high-water mark) */
+  nr_nodes: number;
+  free_nodes: Int32Array;
+  nr_free: number;
+  /** ranges in the tree, the anchor not counted */
+  live: number;
+}
+
+/** fls_long(): 1-based index of the highest set bit, 0 for 0 */
+function fls_long(x: number): number {
+  if (x < 2 ** 32) return 32 - Math.clz32(x);
+  let n = 0;
+  while (x >= 1) {
+    x = Math.floor(x / 2);
+    n++;
+  }
+  return n;
+}
+
+/** roundup_pow_of_two() */
+export function roundup_pow_of_two(n: number): number {
+  return 2 ** fls_long(n - 1);
+}
+
+/** iova_shift() (iova.h) */
+export function iova_shift(iovad: iova_domain): number {
+  return fls_long(iovad.granule) - 1;
+}
+
+/**
+ * init_iova_domain() (iova.c): an empty tree holding only the anchor. As with the C's
+ * alloc_iova_fast(), 0 means "no IOVA", so callers keep start_pfn >= 1 (dma-iommu does).
+ */
+export function init_iova_domain(granule: number, start_pfn: number, capacity = 64): iova_domain {
+  const n = Math.max(4, capacity);
+  const dma_32bit_pfn = 2 ** (32 - (fls_long(granule) - 1));
+  const iovad: iova_domain = {
+    granule, start_pfn, dma_32bit_pfn, max32_alloc_size: dma_32bit_pfn,
+    cached_node: ANCHOR, cached32_node: ANCHOR, root: ANCHOR,
+    pfn_lo: new Float64Array(n), pfn_hi: new Float64Array(n),
+    left: new Int32Array(n), right: new Int32Array(n), parent: new Int32Array(n), red: new Uint8Array(n),
+    nr_nodes: 2, free_nodes: new Int32Array(n), nr_free: 0, live: 0,
+  };
+  iovad.pfn_lo[ANCHOR] = IOVA_ANCHOR;
+  iovad.pfn_hi[ANCHOR] = IOVA_ANCHOR;
+  return iovad;
+}
+
+/** How many ranges the domain holds (reserved ones included). */
+export function iova_domain_live(iovad: iova_domain): number {
+  return iovad.live;
+}
+
+// --- node storage (alloc_iova_mem / free_iova_mem) ---------------------------------------------
+
+function grow(iovad: iova_domain): void {
+  const n = iovad.pfn_lo.length * 2;
+  const f64 = (a: Float64Array): Float64Array => { const b = new Float64Array(n); b.set(a); return b; };
+  const i32 = (a: Int32Array): Int32Array => { const b = new Int32Array(n); b.set(a); return b; };
+  iovad.pfn_lo = f64(iovad.pfn_lo);
+  iovad.pfn_hi = f64(iovad.pfn_hi);
+  iovad.left = i32(iovad.left);
+  iovad.right = i32(iovad.right);
+  iovad.parent = i32(iovad.parent);
+  iovad.free_nodes = i32(iovad.free_nodes);
+  const red = new Uint8Array(n);
+  red.set(iovad.red);
+  iovad.red = red;
+}
+
+/** alloc_iova_mem() (iova.c) */
+function alloc_iova_mem(iovad: iova_domain): number {
+  if (iovad.nr_free > 0) return iovad.free_nodes[--iovad.nr_free]!;
+  if (iovad.nr_nodes === iovad.pfn_lo.length) grow(iovad);
+  return iovad.nr_nodes++;
+}
+
+/** free_iova_mem() (iova.c) */
+function free_iova_mem(iovad: iova_domain, node: number): void {
+  iovad.free_nodes[iovad.nr_free++] = node;
+}
+
+// --- the red-black tree (lib/rbtree.c's job, done the textbook way) ----------------------------
+
+/** rb_prev() (lib/rbtree.c): the node just below, NIL if none */
+function rb_prev(t: iova_domain, n: number): number {
+  if (t.left[n] !== NIL) {
+    n = t.left[n]!;
+    while (t.right[n] !== NIL) n = t.right[n]!;
+    return n;
+  }
+  let p = t.parent[n]!;
+  while (p !== NIL && n === t.left[p]) {
+    n = p;
+    p = t.parent[p]!;
+  }
+  return p;
+}
+
+/** rb_next() (lib/rbtree.c): the node just above, NIL if none */
+function rb_next(t: iova_domain, n: number): number {
+  if (t.right[n] !== NIL) {
+    n = t.right[n]!;
+    while (t.left[n] !== NIL) n = t.left[n]!;
+    return n;
+  }
+  let p = t.parent[n]!;
+  while (p !== NIL && n === t.right[p]) {
+    n = p;
+    p = t.parent[p]!;
+  }
+  return p;
+}
+
+function rb_first(t: iova_domain): number {
+  let n = t.root;
+  while (t.left[n] !== NIL) n = t.left[n]!;
+  return n;
+}
+
+function rotate_left(t: iova_domain, x: number): void {
+  const y = t.right[x]!;
+  t.right[x] = t.left[y]!;
+  if (t.left[y] !== NIL) t.parent[t.left[y]!] = x;
+  replace_child(t, x, y);
+  t.left[y] = x;
+  t.parent[x] = y;
+}
+
+function rotate_right(t: iova_domain, x: number): void {
+  const y = t.left[x]!;
+  t.left[x] = t.right[y]!;
+  if (t.right[y] !== NIL) t.parent[t.right[y]!] = x;
+  replace_child(t, x, y);
+  t.right[y] = x;
+  t.parent[x] = y;
+}
+
+/** Put v where u hangs from u's parent (v's parent pointer follows, even for NIL). */
+function replace_child(t: iova_domain, u: number, v: number): void {
+  const p = t.parent[u]!;
+  if (p === NIL) t.root = v;
+  else if (u === t.left[p]) t.left[p] = v;
+  else t.right[p] = v;
+  t.parent[v] = p;
+}
+
+/** rb_insert_color() (lib/rbtree.c) */
+function rb_insert_color(t: iova_domain, z: number): void {
+  while (t.red[t.parent[z]!]) {
+    const p = t.parent[z]!;
+    const g = t.parent[p]!;
+    if (p === t.left[g]) {
+      const u = t.right[g]!;
+      if (t.red[u]) {
+        t.red[p] = 0; t.red[u] = 0; t.red[g] = 1;
+        z = g;
+      } else {
+        if (z === t.right[p]) { z = p; rotate_left(t, z); }
+        t.red[t.parent[z]!] = 0;
+        t.red[t.parent[t.parent[z]!]!] = 1;
+        rotate_right(t, t.parent[t.parent[z]!]!);
+      }
+    } else {
+      const u = t.left[g]!;
+      if (t.red[u]) {
+        t.red[p] = 0; t.red[u] = 0; t.red[g] = 1;
+        z = g;
+      } else {
+        if (z === t.left[p]) { z = p; rotate_right(t, z); }
+        t.red[t.parent[z]!] = 0;
+        t.red[t.parent[t.parent[z]!]!] = 1;
+        rotate_left(t, t.parent[t.parent[z]!]!);
+      }
+    }
+  }
+  t.red[t.root] = 0;
+}
+
+/** rb_erase() (lib/rbtree.c): unlink z, relinking (never copying) so other node numbers stay valid */
+function rb_erase(t: iova_domain, z: number): void {
+  let y = z;
+  let y_red = t.red[y]!;
+  let x: number;
+  if (t.left[z] === NIL) {
+    x = t.right[z]!;
+    replace_child(t, z, x);
+  } else if (t.right[z] === NIL) {
+    x = t.left[z]!;
+    replace_child(t, z, x);
+  } else {
+    y = t.right[z]!;
+    while (t.left[y] !== NIL) y = t.left[y]!;
+    y_red = t.red[y]!;
+    x = t.right[y]!;
+    if (t.parent[y] === z) {
+      t.parent[x] = y;
+    } else {
+      replace_child(t, y, x);
+      t.right[y] = t.right[z]!;
+      t.parent[t.right[y]!] = y;
+    }
+    replace_child(t, z, y);
+    t.left[y] = t.left[z]!;
+    t.parent[t.left[y]!] = y;
+    t.red[y] = t.red[z]!;
+  }
+  if (!y_red) rb_erase_color(t, x);
+  t.left[NIL] = NIL; t.right[NIL] = NIL; t.parent[NIL] = NIL; t.red[NIL] = 0;
+}
+
+function rb_erase_color(t: iova_domain, x: number): void {
+  while (x !== t.root && !t.red[x]) {
+    const p = t.parent[x]!;
+    if (x === t.left[p]) {
+      let w = t.right[p]!;
+      if (t.red[w]) { t.red[w] = 0; t.red[p] = 1; rotate_left(t, p); w = t.right[p]!; }
+      if (!t.red[t.left[w]!] && !t.red[t.right[w]!]) {
+        t.red[w] = 1;
+        x = p;
+      } else {
+        if (!t.red[t.right[w]!]) { t.red[t.left[w]!] = 0; t.red[w] = 1; rotate_right(t, w); w = t.right[p]!; }
+        t.red[w] = t.red[p]!; t.red[p] = 0; t.red[t.right[w]!] = 0;
+        rotate_left(t, p);
+        x = t.root;
+      }
+    } else {
+      let w = t.left[p]!;
+      if (t.red[w]) { t.red[w] = 0; t.red[p] = 1; rotate_right(t, p); w = t.left[p]!; }
+      if (!t.red[t.right[w]!] && !t.red[t.left[w]!]) {
+        t.red[w] = 1;
+        x = p;
+      } else {
+        if (!t.red[t.left[w]!]) { t.red[t.right[w]!] = 0; t.red[w] = 1; rotate_left(t, w); w = t.left[p]!; }
+        t.red[w] = t.red[p]!; t.red[p] = 0; t.red[t.left[w]!] = 0;
+        rotate_right(t, p);
+        x = t.root;
+      }
+    }
+  }
+  t.red[x] = 0;
+}
+
+/** iova_insert_rbtree() (iova.c): descend from `start` (a node known to bound the spot) or the root */
+function iova_insert_rbtree(t: iova_domain, node: number, start: number): boolean {
+  let cur = start !== NIL ? start : t.root;
+  let parent = NIL;
+  const lo = t.pfn_lo[node]!;
+  while (cur !== NIL) {
+    parent = cur;
+    if (lo < t.pfn_lo[cur]!) cur = t.left[cur]!;
+    else if (lo > t.pfn_lo[cur]!) cur = t.right[cur]!;
+    else return false; // WARN_ON(1): "this should not happen"
+  }
+  t.left[node] = NIL;
+  t.right[node] = NIL;
+  t.parent[node] = parent;
+  t.red[node] = 1;
+  if (parent === NIL) t.root = node;
+  else if (lo < t.pfn_lo[parent]!) t.left[parent] = node;
+  else t.right[parent] = node;
+  rb_insert_color(t, node);
+  t.live++;
+  return true;
+}
+
+// --- the allocator ----------------------------------------------------------------------------
+
+/** __get_cached_rbnode() (iova.c) */
+function __get_cached_rbnode(iovad: iova_domain, limit_pfn: number): number {
+  return limit_pfn <= iovad.dma_32bit_pfn ? iovad.cached32_node : iovad.cached_node;
+}
+
+/** __cached_rbnode_insert_update() (iova.c) */
+function __cached_rbnode_insert_update(iovad: iova_domain, node: number): void {
+  if (iovad.pfn_hi[node]! < iovad.dma_32bit_pfn) iovad.cached32_node = node;
+  else iovad.cached_node = node;
+}
+
+/** __cached_rbnode_delete_update() (iova.c): a cache at or below the freed range moves up past it */
+function __cached_rbnode_delete_update(iovad: iova_domain, free: number): void {
+  const next = rb_next(iovad, free);
+  const lo = iovad.pfn_lo[free]!;
+  const hi = iovad.pfn_hi[free]!;
+  const c32 = iovad.cached32_node;
+  if (free === c32 || (hi < iovad.dma_32bit_pfn && lo >= iovad.pfn_lo[c32]!)) iovad.cached32_node = next;
+  if (lo < iovad.dma_32bit_pfn) iovad.max32_alloc_size = iovad.dma_32bit_pfn;
+  if (lo >= iovad.pfn_lo[iovad.cached_node]!) iovad.cached_node = next;
+}
+
+/** iova_find_limit() (iova.c): where the retry walk starts, the lowest node at or above limit_pfn */
+function iova_find_limit(iovad: iova_domain, limit_pfn: number): number {
+  if (limit_pfn > iovad.dma_32bit_pfn) return ANCHOR;
+  let node = iovad.root;
+  while (iovad.pfn_hi[node]! < limit_pfn) node = iovad.right[node]!;
+  for (;;) {
+    while (iovad.left[node] !== NIL && iovad.pfn_lo[iovad.left[node]!]! >= limit_pfn) node = iovad.left[node]!;
+    if (iovad.left[node] === NIL) return node;
+    let next = iovad.left[node]!;
+    let moved = false;
+    while (iovad.right[next] !== NIL) {
+      next = iovad.right[next]!;
+      if (iovad.pfn_lo[next]! >= limit_pfn) {
+        node = next;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) return node;
+  }
+}
+
+/**
+ * __alloc_and_insert_iova_range() (iova.c): walk down from the cached node for the highest
+ * spot below limit_pfn (exclusive) that fits `size` at the alignment asked; retry once over
+ * the space above the cached node. Returns false (the C's -ENOMEM) when nothing fits.
+ */
+function __alloc_and_insert_iova_range(iovad: iova_domain, size: number, limit_pfn: number, node: number, size_aligned: boolean): boolean {
+  const align = size_aligned ? 2 ** fls_long(size - 1) : 1;
+  let high_pfn = limit_pfn;
+  let low_pfn = iovad.start_pfn;
+  if (limit_pfn <= iovad.dma_32bit_pfn && size >= iovad.max32_alloc_size) return false;
+  let curr = __get_cached_rbnode(iovad, limit_pfn);
+  const retry_pfn = iovad.pfn_hi[curr]! + 1;
+  let prev = curr;
+  let new_pfn = 0;
+  let retried = false;
+  for (;;) {
+    do {
+      high_pfn = Math.min(high_pfn, iovad.pfn_lo[curr]!);
+      // (high_pfn - size) & align_mask; an unsigned underflow in the C never fits
+      new_pfn = high_pfn >= size ? Math.floor((high_pfn - size) / align) * align : Infinity;
+      prev = curr;
+      curr = rb_prev(iovad, curr);
+    } while (curr !== NIL && new_pfn <= iovad.pfn_hi[curr]! && new_pfn >= low_pfn);
+    if (high_pfn >= size && new_pfn >= low_pfn) break;
+    if (!retried && low_pfn === iovad.start_pfn && retry_pfn < limit_pfn) {
+      retried = true;
+      high_pfn = limit_pfn;
+      low_pfn = retry_pfn;
+      curr = iova_find_limit(iovad, limit_pfn);
+      continue;
+    }
+    iovad.max32_alloc_size = size;
+    return false;
+  }
+  iovad.pfn_lo[node] = new_pfn;
+  iovad.pfn_hi[node] = new_pfn + size - 1;
+  iova_insert_rbtree(iovad, node, prev);
+  __cached_rbnode_insert_update(iovad, node);
+  return true;
+}
+
+/**
+ * alloc_iova() (iova.c): `size` page frames at or below limit_pfn (inclusive), top-down, never
+ * below start_pfn, pfn_lo aligned to roundup_pow_of_two(size) when size_aligned. Returns pfn_lo,
+ * or 0 when nothing fits.
+ */
+export function alloc_iova(iovad: iova_domain, size: number, limit_pfn: number, size_aligned: boolean): number {
+  if (!(size >= 1)) return 0;
+  const node = alloc_iova_mem(iovad);
+  if (!__alloc_and_insert_iova_range(iovad, size, limit_pfn + 1, node, size_aligned)) {
+    free_iova_mem(iovad, node);
+    return 0;
+  }
+  return iovad.pfn_lo[node]!;
+}
+
+/**
+ * alloc_iova_fast() (iova.c): sizes below 32 pages are rounded up to a power of two (so they
+ * could go back to the rcache), then a size-aligned alloc_iova(). No rcache in the model, so
+ * flush_rcache changes nothing. pfn_lo, or 0.
+ */
+export function alloc_iova_fast(iovad: iova_domain, size: number, limit_pfn: number, flush_rcache = true): number {
+  void flush_rcache;
+  if (size < 2 ** (IOVA_RANGE_CACHE_MAX_SIZE - 1)) size = roundup_pow_of_two(size);
+  return alloc_iova(iovad, size, limit_pfn, true);
+}
+
+/** private_find_iova() (iova.c): the node whose range holds pfn, NIL if none */
+function private_find_iova(iovad: iova_domain, pfn: number): number {
+  let node = iovad.root;
+  while (node !== NIL) {
+    if (pfn < iovad.pfn_lo[node]!) node = iovad.left[node]!;
+    else if (pfn > iovad.pfn_hi[node]!) node = iovad.right[node]!;
+    else return node === ANCHOR ? NIL : node;
+  }
+  return NIL;
+}
+
+/** find_iova() (iova.c): the range holding pfn */
+export function find_iova(iovad: iova_domain, pfn: number): iova | null {
+  const node = private_find_iova(iovad, pfn);
+  return node === NIL ? null : { pfn_lo: iovad.pfn_lo[node]!, pfn_hi: iovad.pfn_hi[node]! };
+}
+
+/** private_free_iova() (iova.c) */
+function private_free_iova(iovad: iova_domain, node: number): void {
+  __cached_rbnode_delete_update(iovad, node);
+  rb_erase(iovad, node);
+  iovad.live--;
+  free_iova_mem(iovad, node);
+}
+
+/** free_iova() (iova.c): free the range holding pfn; false if there is none */
+export function free_iova(iovad: iova_domain, pfn: number): boolean {
+  const node = private_find_iova(iovad, pfn);
+  if (node === NIL) return false;
+  private_free_iova(iovad, node);
+  return true;
+}
+
+/** free_iova_fast() (iova.c): without the rcache, a plain free_iova() */
+export function free_iova_fast(iovad: iova_domain, pfn: number, size: number): void {
+  void size;
+  free_iova(iovad, pfn);
+}
+
+/**
+ * reserve_iova() (iova.c): keep [pfn_lo, pfn_hi] out of allocation, merging into ranges it
+ * overlaps (dma-iommu reserves the SMMU's MSI window and the device's reserved regions this way).
+ */
+export function reserve_iova(iovad: iova_domain, pfn_lo: number, pfn_hi: number): iova | null {
+  let overlap = false;
+  for (let node = rb_first(iovad); node !== NIL; node = rb_next(iovad, node)) {
+    if (pfn_lo <= iovad.pfn_hi[node]! && pfn_hi >= iovad.pfn_lo[node]!) {
+      // __adjust_overlap_range()
+      if (pfn_lo < iovad.pfn_lo[node]!) iovad.pfn_lo[node] = pfn_lo;
+      if (pfn_hi > iovad.pfn_hi[node]!) pfn_lo = iovad.pfn_hi[node]! + 1;
+      if (pfn_lo >= iovad.pfn_lo[node]! && pfn_hi <= iovad.pfn_hi[node]!) {
+        return { pfn_lo: iovad.pfn_lo[node]!, pfn_hi: iovad.pfn_hi[node]! };
+      }
+      overlap = true;
+    } else if (overlap) {
+      break;
+    }
+  }
+  // __insert_new_range()
+  const node = alloc_iova_mem(iovad);
+  iovad.pfn_lo[node] = pfn_lo;
+  iovad.pfn_hi[node] = pfn_hi;
+  if (!iova_insert_rbtree(iovad, node, NIL)) {
+    free_iova_mem(iovad, node);
+    return null;
+  }
+  return { pfn_lo, pfn_hi };
+}
+
+/** put_iova_domain() (iova.c): every range goes */
+export function put_iova_domain(iovad: iova_domain): void {
+  for (let node = rb_first(iovad); node !== NIL && node !== ANCHOR; node = rb_first(iovad)) private_free_iova(iovad, node);
+}
+
+/** Every range in ascending order (tests and reports). */
+export function iova_ranges(iovad: iova_domain): iova[] {
+  const out: iova[] = [];
+  for (let node = rb_first(iovad); node !== NIL; node = rb_next(iovad, node)) {
+    if (node !== ANCHOR) out.push({ pfn_lo: iovad.pfn_lo[node]!, pfn_hi: iovad.pfn_hi[node]! });
+  }
+  return out;
+}

@@ -1,0 +1,422 @@
+// A parser for the DTS subset of scenario-format.md, building the tree that the kernel would
+// unflatten from the FDT (drivers/of/fdt.c). It does what dtc does for that subset: labels,
+// phandles given only to referenced nodes, cell lists with `&label`, macros and parenthesised
+// integer expressions. Every error is a DtsSyntaxError carrying an offset into the text, so the
+// scenario loader can point at the offending character in the YAML file.
+import type { device_node, device_tree, property } from './node.ts';
+
+export class DtsSyntaxError extends Error {
+  constructor(readonly offset: number, message: string) {
+    super(message);
+    this.name = 'DtsSyntaxError';
+  }
+}
+
+const CELL_MAX = 0xffffffffn;
+/** intermediate expression values stay within 64 bits, like dtc's unsigned long long */
+const EXPR_LIMIT = 1n << 64n;
+/** deeper nesting (nodes or parentheses) is rejected rather than left to overflow the stack */
+const MAX_DEPTH = 256;
+/** longer literals are not integers anyone means; this also keeps BigInt conversion cheap */
+const MAX_LITERAL = 64;
+
+const WORD_CHAR = /[A-Za-z0-9,._+?#@-]/;
+const IDENT_START = /[A-Za-z_]/;
+const IDENT_CHAR = /[A-Za-z0-9_]/;
+const LABEL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NODE_NAME_RE = /^[A-Za-z0-9,._+-]+(@[A-Za-z0-9,._+-]+)?$/;
+const PROP_NAME_RE = /^[A-Za-z0-9,._+?#-]+$/;
+const PREPROCESSOR = new Set(['#include', '#define', '#undef', '#if', '#ifdef', '#ifndef', '#else', '#endif']);
+
+/** C precedence of the binary operators accepted inside parentheses (higher binds tighter) */
+const BINARY_PREC: ReadonlyMap<string, number> = new Map([
+  ['*', 10], ['/', 10], ['%', 10],
+  ['+', 9], ['-', 9],
+  ['<<', 8], ['>>', 8],
+  ['&', 6], ['^', 5], ['|', 4],
+]);
+
+/** An `&label` inside a cell list, resolved once the whole text is read (labels may come later). */
+interface PendingRef { label: string; offset: number; prop: property; index: number }
+
+interface Label { name: string; offset: number }
+
+function new_node(parent: device_node | null, full_name: string, pos: number): device_node {
+  const at = full_name.indexOf('@');
+  let path = '/';
+  if (parent) path = parent.path === '/' ? `/${full_name}` : `${parent.path}/${full_name}`;
+  return {
+    name: at < 0 ? full_name : full_name.slice(0, at),
+    full_name, path, labels: [], phandle: 0, parent, children: [],
+    properties: new Map(), pos, refcount: 0,
+  };
+}
+
+class DtsParser {
+  private pos = 0;
+  private readonly refs: PendingRef[] = [];
+  private readonly labels = new Map<string, device_node>();
+  readonly root = new_node(null, '', 0);
+
+  constructor(private readonly text: string, private readonly defines: Map<string, number>) {}
+
+  parse(): device_tree {
+    this.parse_top_level();
+    return { root: this.root, phandles: this.resolve_refs(), labels: this.labels };
+  }
+
+  // ---- characters, whitespace and comments ----
+
+  private fail(offset: number, message: string): never {
+    throw new DtsSyntaxError(offset, message);
+  }
+
+  private peek(ahead = 0): string {
+    return this.text.charAt(this.pos + ahead);
+  }
+
+  private at_end(): boolean {
+    return this.pos >= this.text.length;
+  }
+
+  /** Skips whitespace and both comment styles. */
+  private skip(): void {
+    for (;;) {
+      const c = this.peek();
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v') {
+        this.pos++;
+      } else if (c === '/' && this.peek(1) === '/') {
+        const nl = this.text.indexOf('\n', this.pos);
+        this.pos = nl < 0 ? this.text.length : nl + 1;
+      } else if (c === '/' && this.peek(1) === '*') {
+        const end = this.text.indexOf('*/', this.pos + 2);
+        if (end < 0) this.fail(this.pos, 'unterminated /* comment');
+        this.pos = end + 2;
+      } else {
+        return;
+      }
+    }
+  }
+
+  private expect(c: string, what: string): void {
+    this.skip();
+    if (this.peek() !== c) this.fail(this.pos, this.at_end() ? `unexpected end of input: '${c}' expected ${what}` : `'${c}' expected ${what}`);
+    this.pos++;
+  }
+
+  private read_while(re: RegExp): string {
+    const start = this.pos;
+    while (!this.at_end() && re.test(this.peek())) this.pos++;
+    return this.text.slice(start, this.pos);
+  }
+
+  // ---- structure: top level, nodes, properties ----
+
+  private parse_top_level(): void {
+    for (;;) {
+      this.skip();
+      if (this.at_end()) return;
+      if (this.peek() === '/') this.parse_slash();
+      else this.parse_item(this.root, 1, true);
+    }
+  }
+
+  /** `/ { ... };` (the root, merged if given more than once) or the `/dts-v1/;` header. */
+  private parse_slash(): void {
+    const start = this.pos;
+    this.pos++;
+    const directive = this.read_while(/[A-Za-z0-9_-]/);
+    if (directive === '') {
+      if (this.root.pos === 0) this.root.pos = start;
+      this.expect('{', 'after / to open the root node');
+      this.parse_body(this.root, 1);
+      this.expect('}', "to close the root node");
+      this.expect(';', "after the root node's '}'");
+      return;
+    }
+    if (this.peek() !== '/') this.fail(start, `unexpected '/${directive}'`);
+    this.pos++;
+    if (directive !== 'dts-v1') this.fail(start, `/${directive}/ is not supported in scenario device trees`);
+    this.expect(';', 'after /dts-v1/');
+  }
+
+  private parse_body(node: device_node, depth: number): void {
+    for (;;) {
+      this.skip();
+      if (this.peek() === '}') return;
+      if (this.at_end()) this.fail(this.pos, `unexpected end of input: '}' expected to close ${node.path}`);
+      this.parse_item(node, depth, false);
+    }
+  }
+
+  /** One `labels: name { ... };`, `name = value;` or `name;` inside `parent`. */
+  private parse_item(parent: device_node, depth: number, top_level: boolean): void {
+    const labels: Label[] = [];
+    let name_pos = this.pos;
+    let name = '';
+    for (;;) {
+      this.skip();
+      name_pos = this.pos;
+      if (this.peek() === '&') this.fail(name_pos, 'node references (&label { ... }) are not supported: edit the node itself');
+      name = this.read_while(WORD_CHAR);
+      if (name === '') this.fail(name_pos, this.at_end() ? 'unexpected end of input' : `unexpected '${this.peek()}': a node or property name expected`);
+      if (this.peek() !== ':') break;
+      if (!LABEL_RE.test(name)) this.fail(name_pos, `'${name}' is not a valid label`);
+      labels.push({ name, offset: name_pos });
+      this.pos++;
+    }
+    if (PREPROCESSOR.has(name)) this.fail(name_pos, `${name} is not supported: paste the nodes and put macros under 'defines'`);
+    this.skip();
+    const c = this.peek();
+    if (c === '{') return this.parse_node(parent, name, name_pos, labels, depth);
+    if (c !== '=' && c !== ';') this.fail(this.pos, this.at_end() ? 'unexpected end of input' : `'{', '=' or ';' expected after '${name}'`);
+    if (top_level) this.fail(name_pos, `property '${name}' outside any node: put it inside / { ... }`);
+    if (labels.length > 0) this.fail(labels[0]!.offset, 'labels on properties are not supported');
+    this.parse_property(parent, name, name_pos);
+  }
+
+  private parse_node(parent: device_node, full_name: string, name_pos: number, labels: Label[], depth: number): void {
+    if (depth >= MAX_DEPTH) this.fail(name_pos, `nodes nested more than ${MAX_DEPTH} deep`);
+    if (!NODE_NAME_RE.test(full_name)) this.fail(name_pos, `'${full_name}' is not a valid node name`);
+    if (parent.children.some((c) => c.full_name === full_name)) this.fail(name_pos, `duplicate node '${full_name}' in ${parent.path}`);
+    const node = new_node(parent, full_name, name_pos);
+    parent.children.push(node);
+    for (const label of labels) this.add_label(label, node);
+    this.pos++; // '{'
+    this.parse_body(node, depth + 1);
+    this.pos++; // '}', seen by parse_body
+    this.expect(';', `after the '}' of ${node.path}`);
+  }
+
+  private add_label(label: Label, node: device_node): void {
+    if (this.labels.has(label.name)) this.fail(label.offset, `duplicate label '${label.name}'`);
+    this.labels.set(label.name, node);
+    node.labels.push(label.name);
+  }
+
+  private parse_property(node: device_node, name: string, name_pos: number): void {
+    if (!PROP_NAME_RE.test(name)) this.fail(name_pos, `'${name}' is not a valid property name`);
+    if (node.properties.has(name)) this.fail(name_pos, `duplicate property '${name}' in ${node.path}`);
+    const prop: property = { name, cells: null, strings: null, pos: name_pos, cellPos: [] };
+    node.properties.set(name, prop);
+    if (this.peek() === ';') {
+      this.pos++;
+      return;
+    }
+    this.pos++; // '='
+    this.parse_values(prop);
+  }
+
+  /** `"a", "b"` or `<1 2>, <3>`: a property holds strings or cells, not both. */
+  private parse_values(prop: property): void {
+    for (;;) {
+      this.skip();
+      const start = this.pos;
+      const c = this.peek();
+      if (c === '"') {
+        if (prop.cells) this.fail(start, `property '${prop.name}' mixes cells and strings`);
+        (prop.strings ??= []).push(this.parse_string());
+      } else if (c === '<') {
+        if (prop.strings) this.fail(start, `property '${prop.name}' mixes cells and strings`);
+        prop.cells ??= [];
+        this.parse_cells(prop);
+      } else {
+        this.fail(start, this.value_error(c));
+      }
+      this.skip();
+      if (this.peek() === ';') {
+        this.pos++;
+        return;
+      }
+      if (this.peek() !== ',') this.fail(this.pos, this.at_end() ? 'unexpected end of input' : `',' or ';' expected after a value of '${prop.name}'`);
+      this.pos++;
+    }
+  }
+
+  private value_error(c: string): string {
+    if (c === '') return 'unexpected end of input: a value expected';
+    if (c === '[') return 'byte strings ([...]) are not supported';
+    if (c === '&') return 'path references (&label outside <...>) are not supported';
+    if (c === '/') return '/bits/ and other directives are not supported';
+    return `unexpected '${c}': a string ("...") or a cell list (<...>) expected`;
+  }
+
+  private parse_string(): string {
+    const start = this.pos;
+    this.pos++;
+    let out = '';
+    for (;;) {
+      const c = this.peek();
+      if (c === '' || c === '\n') this.fail(start, 'unterminated string');
+      this.pos++;
+      if (c === '"') return out;
+      out += c === '\\' ? this.parse_escape() : c;
+    }
+  }
+
+  private parse_escape(): string {
+    const at = this.pos - 1;
+    const c = this.peek();
+    this.pos++;
+    const simple: Record<string, string> = { '\\': '\\', '"': '"', n: '\n', t: '\t', r: '\r', '0': '\0' };
+    const s = simple[c];
+    if (s !== undefined) return s;
+    if (c === 'x') {
+      const hex = /^[0-9a-fA-F]{1,2}/.exec(this.text.slice(this.pos, this.pos + 2))?.[0];
+      if (hex === undefined) this.fail(at, '\\x needs hex digits');
+      this.pos += hex.length;
+      return String.fromCharCode(parseInt(hex, 16));
+    }
+    this.fail(at, `unknown escape '\\${c}'`);
+  }
+
+  // ---- cells and expressions ----
+
+  private parse_cells(prop: property): void {
+    this.pos++; // '<'
+    const cells = prop.cells!;
+    for (;;) {
+      this.skip();
+      const start = this.pos;
+      const c = this.peek();
+      if (c === '>') {
+        this.pos++;
+        return;
+      }
+      if (c === '') this.fail(start, "unexpected end of input: '>' expected to close the cell list");
+      if (c === '&') {
+        this.refs.push({ label: this.parse_ref(), offset: start, prop, index: cells.length });
+        cells.push(0);
+      } else if (c === '(' || /[0-9]/.test(c) || IDENT_START.test(c)) {
+        cells.push(this.check_cell(this.parse_primary(0), start));
+      } else {
+        this.fail(start, `unexpected '${c}' in a cell list: an integer, a macro, &label or (expression) expected`);
+      }
+      prop.cellPos.push(start);
+    }
+  }
+
+  private parse_ref(): string {
+    const start = this.pos;
+    this.pos++; // '&'
+    if (this.peek() === '{') this.fail(start, 'path references (&{/path}) are not supported: use a label');
+    const label = this.read_while(IDENT_CHAR);
+    if (label === '' || !LABEL_RE.test(label)) this.fail(start, "a label expected after '&'");
+    return label;
+  }
+
+  private check_cell(v: bigint, offset: number): number {
+    if (v < 0n || v > CELL_MAX) this.fail(offset, `cell value ${v} is outside 0..0xffffffff`);
+    return Number(v);
+  }
+
+  /** An integer, a macro, or a parenthesised expression (with unary - and ~ inside parentheses). */
+  private parse_primary(depth: number): bigint {
+    this.skip();
+    const start = this.pos;
+    const c = this.peek();
+    if (depth >= MAX_DEPTH) this.fail(start, `expression nested more than ${MAX_DEPTH} deep`);
+    if (c === '(') {
+      this.pos++;
+      const v = this.parse_binary(0, depth + 1);
+      this.expect(')', 'to close the expression');
+      return v;
+    }
+    if (depth > 0 && (c === '-' || c === '~')) {
+      this.pos++;
+      const v = this.parse_primary(depth + 1);
+      return c === '-' ? -v : ~v;
+    }
+    if (/[0-9]/.test(c)) return this.parse_number();
+    if (IDENT_START.test(c)) return this.parse_macro();
+    if (c === '&') this.fail(start, 'a &label is not allowed inside an expression');
+    this.fail(start, c === '' ? 'unexpected end of input in an expression' : `unexpected '${c}' in an expression`);
+  }
+
+  /** Precedence climbing over BINARY_PREC; all operators are left-associative, as in C. */
+  private parse_binary(min_prec: number, depth: number): bigint {
+    let left = this.parse_primary(depth);
+    for (;;) {
+      this.skip();
+      const op_pos = this.pos;
+      const op = this.peek_operator();
+      const prec = op === null ? undefined : BINARY_PREC.get(op);
+      if (op === null || prec === undefined || prec < min_prec) return left;
+      this.pos += op.length;
+      const right = this.parse_binary(prec + 1, depth + 1);
+      left = this.apply(op, left, right, op_pos);
+    }
+  }
+
+  private peek_operator(): string | null {
+    const two = this.text.slice(this.pos, this.pos + 2);
+    if (two === '<<' || two === '>>') return two;
+    const one = this.peek();
+    return BINARY_PREC.has(one) ? one : null;
+  }
+
+  private apply(op: string, a: bigint, b: bigint, at: number): bigint {
+    let v: bigint;
+    switch (op) {
+      case '*': v = a * b; break;
+      case '/': case '%':
+        if (b === 0n) this.fail(at, 'division by zero');
+        v = op === '/' ? a / b : a % b;
+        break;
+      case '+': v = a + b; break;
+      case '-': v = a - b; break;
+      case '<<': case '>>':
+        if (b < 0n || b > 63n) this.fail(at, `shift count ${b} is outside 0..63`);
+        v = op === '<<' ? a << b : a >> b;
+        break;
+      case '&': v = a & b; break;
+      case '^': v = a ^ b; break;
+      default: v = a | b; break;
+    }
+    if (v >= EXPR_LIMIT || v <= -EXPR_LIMIT) this.fail(at, 'expression value does not fit in 64 bits');
+    return v;
+  }
+
+  /** Decimal or 0x hex, with C's optional U/L suffixes; octal (leading 0) is refused, not misread. */
+  private parse_number(): bigint {
+    const start = this.pos;
+    const word = this.read_while(/[0-9A-Za-z_]/);
+    const m = /^(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*$/.exec(word);
+    if (!m) this.fail(start, `'${word}' is not an integer`);
+    const digits = m[1]!;
+    if (digits.length > MAX_LITERAL) this.fail(start, 'integer literal too long');
+    if (/^0[0-9]/.test(digits)) this.fail(start, `'${word}': octal numbers are not supported, write decimal or 0x hex`);
+    return BigInt(digits);
+  }
+
+  private parse_macro(): bigint {
+    const start = this.pos;
+    const name = this.read_while(IDENT_CHAR);
+    const v = this.defines.get(name);
+    if (v === undefined) this.fail(start, `unknown macro '${name}' (add it under 'defines')`);
+    if (!Number.isSafeInteger(v)) this.fail(start, `macro '${name}' is not an integer`);
+    return BigInt(v);
+  }
+
+  // ---- phandles ----
+
+  /** Gives phandles 1, 2, 3... to referenced nodes in order of first reference, as dtc does. */
+  private resolve_refs(): Map<number, device_node> {
+    const phandles = new Map<number, device_node>();
+    for (const ref of this.refs) {
+      const node = this.labels.get(ref.label);
+      if (!node) this.fail(ref.offset, `unknown label '${ref.label}'`);
+      if (node.phandle === 0) {
+        node.phandle = phandles.size + 1;
+        phandles.set(node.phandle, node);
+      }
+      ref.prop.cells![ref.index] = node.phandle;
+    }
+    return phandles;
+  }
+}
+
+/** Parses `text` (the DTS subset) into a device tree; throws only DtsSyntaxError. */
+export function parse_dts(text: string, defines: Map<string, number>): device_tree {
+  return new DtsParser(text, defines).parse();
+}

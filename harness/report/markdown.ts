@@ -1,0 +1,130 @@
+// reports/summary.md: the same sections as the terminal, as GitHub-flavoured
+// markdown, plus each variant's patch series with links.
+
+import type { Results, VariantInfo } from '../measure/results.ts';
+import {
+  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND,
+  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line,
+  input_error_line, overall_cell, sanitise, verdict_cell,
+} from './common.ts';
+
+/**
+ * Text safe inside a table cell or a list item: one line, with the characters
+ * that would end a cell (|), open an HTML tag (<), start emphasis (*) or
+ * escape (\) written as literals.
+ */
+export function md(s: string): string {
+  return sanitise(s).replace(/[\\|*]/g, (c) => `\\${c}`).replace(/</g, '&lt;');
+}
+
+/** A GFM table; a cell given as a list is drawn as lines joined with <br>. */
+function md_table(rows: Array<Array<string | string[]>>): string[] {
+  const cell = (c: string | string[]): string => (typeof c === 'string' ? md(c) : c.map(md).join('<br>'));
+  const line = (row: Array<string | string[]>): string => `| ${row.map(cell).join(' | ')} |`;
+  return [line(rows[0]), `|${rows[0].map(() => ' --- |').join('')}`, ...rows.slice(1).map(line)];
+}
+
+function code(s: string): string {
+  const text = sanitise(s);
+  const fence = text.includes('`') ? '``' : '`';
+  return `${fence}${fence.length > 1 ? ' ' : ''}${text}${fence.length > 1 ? ' ' : ''}${fence}`;
+}
+
+function link(s: { subject: string; link: string }): string {
+  const text = md(s.subject).replace(/[[\]]/g, (c) => `\\${c}`);
+  const url = sanitise(s.link).trim();
+  return /[\s()<>]/.test(url) ? `[${text}](<${url.replace(/[<>]/g, encodeURIComponent)}>)` : `[${text}](${url})`;
+}
+
+function verdicts(r: Results): string[] {
+  const rows = [
+    ['scenario', ...r.variants.map((v) => v.name)],
+    ['(expect)', ...r.variants.map((v) => v.expect)],
+    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
+    ['(overall)', ...r.variants.map(overall_cell)],
+  ];
+  return ['## Verdicts', '', ...md_table(rows), '', md(UNEXPECTED_LEGEND)];
+}
+
+function coverage(r: Results): string[] {
+  const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
+  const out = ['## Notifier coverage', '', 'Context devices created by each variant, summed over scenarios.', ''];
+  out.push(...md_table([COVERAGE_HEADER, ...sums.map(({ name, c }) => [name, ...coverage_cells(c)])]));
+  const missed = sums.flatMap(({ name, c }) => c.missed.map((m) => `- ${md(name)}: ${md(m)}`));
+  if (missed.length > 0) out.push('', 'Missed:', '', ...missed);
+  return out;
+}
+
+function cost_row(v: VariantInfo): Array<string | string[]> {
+  if (v.cost === null) return [v.name, '-', '-', '-', '-'];
+  return [
+    v.name,
+    v.cost.bus_types.length > 0 ? v.cost.bus_types : '-',
+    core_edit_lines(v).length > 0 ? core_edit_lines(v) : '-',
+    v.cost.exported_symbols.length > 0 ? v.cost.exported_symbols : '-',
+    String(v.cost.loc),
+  ];
+}
+
+function design_cost(r: Results): string[] {
+  const header = ['variant', 'bus types', 'core edits', 'exported symbols', 'LOC'];
+  return ['## Design cost', '', ...md_table([header, ...r.variants.map(cost_row)])];
+}
+
+function benchmarks(r: Results): string[] {
+  if (r.bench.length === 0) return [];
+  return [
+    '## Benchmarks', '', `Ratio: ops/s over \`${BASELINE}\` measured in the same run.`, '',
+    ...md_table([BENCH_HEADER, ...r.bench.map((b) => bench_cells(r.bench, b))]),
+  ];
+}
+
+function failures(r: Results): string[] {
+  const out: string[] = [];
+  for (const run of r.results) {
+    if (run.failures.length === 0) continue;
+    out.push(`### ${md(run.scenario)} \u00d7 ${md(run.variant)} (${run.verdict})`, '');
+    for (const f of run.failures) out.push(`- ${md(f.step)}, ${code(f.check)}: ${md(f.message)}`);
+    out.push('');
+  }
+  return out.length > 0 ? ['## Failures', '', ...out.slice(0, -1)] : [];
+}
+
+function unsupported(r: Results): string[] {
+  const out = r.results
+    .filter((run) => run.verdict === 'unsupported')
+    .map((run) => `- ${md(run.scenario)} \u00d7 ${md(run.variant)}: ${md(run.unsupported ?? 'no reason given')}`);
+  return out.length > 0 ? ['## Unsupported', '', 'Shown, but counts neither for nor against a variant.', '', ...out] : [];
+}
+
+function variants(r: Results): string[] {
+  const out = ['## Variants'];
+  for (const v of r.variants) {
+    out.push('', `### ${md(v.name)}`, '', md(v.summary), '', `Expect: ${v.expect}. Verdict: ${v.verdict}.`);
+    if (v.load_error !== null) out.push('', `Did not load: ${md(v.load_error)}`);
+    if (v.series.length > 0) out.push('', ...v.series.map((s) => `- ${link(s)}`));
+  }
+  return out;
+}
+
+function input_errors(r: Results): string[] {
+  if (r.errors.length === 0) return [];
+  return ['## Input errors', '', ...r.errors.map((e) => `- ${code(input_error_line(e))}`)];
+}
+
+/** reports/summary.md */
+export function format_markdown(r: Results): string {
+  const sections = [
+    ['# IOMMU context devices: comparison', '', `Kernel: ${md(r.kernel)}`],
+    verdicts(r),
+    coverage(r),
+    design_cost(r),
+    benchmarks(r),
+    failures(r),
+    unsupported(r),
+    variants(r),
+    input_errors(r),
+    [md(exit_line(r.exit_code))],
+  ];
+  return `${sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n')}\n`;
+}

@@ -1,0 +1,151 @@
+// A hand-built Results for the report tests: three variants (one expected to
+// fail, with long failure messages; one that did not load), three scenarios,
+// an unsupported run, benchmark rows with a tie and an unmeasured row, and an
+// input error. Some strings carry tabs, newlines and non-ASCII on purpose.
+// hostile_results() poisons every free-text string of it.
+
+import type { Coverage, Results } from '../measure/results.ts';
+
+function cov(contexts: number, reached: number, missed: string[] = []): Coverage {
+  return {
+    contexts, add_notified: reached, removed_notified: reached,
+    dma_configured: reached, iommu_probed: reached, iommu_released: reached, missed,
+  };
+}
+
+const none: Coverage = cov(0, 0);
+const BASE = 'flat-lookup';
+
+export function sample_results(): Results {
+  return {
+    kernel: 'Linux v6.12 (modelled)',
+    variants: [
+      {
+        name: 'dma-context-bus',
+        expect: 'works',
+        verdict: 'works',
+        summary: 'One generic bus in drivers/base whose .dma_configure maps a context device through iommu-map',
+        series: [{
+          subject: '[PATCH v2 02/13] drivers: base: Add generic dma context bus',
+          link: 'https://lore.kernel.org/all/20250101-dma-ctx-bus-v2-2-0123abcd@example.org/',
+        }],
+        cost: {
+          bus_types: ['dma_context'],
+          core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses += &dma_context_bus_type' }],
+          exported_symbols: ['dma_context_device_add', 'dma_context_device_del'],
+          loc: 212,
+        },
+        load_error: null,
+      },
+      {
+        name: 'auxiliary-bus',
+        expect: 'fails',
+        verdict: 'fails',
+        summary: 'Context devices on the auxiliary bus, which has no .dma_configure | and is not in iommu_buses',
+        series: [{
+          subject: '[RFC PATCH 1/4] media: iris: Use auxiliary devices for context banks',
+          link: 'https://lore.kernel.org/all/20241201-iris-aux-v1-1-fedcba987654@example.org/',
+        }],
+        cost: { bus_types: [], core_edits: [], exported_symbols: [], loc: 96 },
+        load_error: null,
+      },
+      {
+        name: 'platform-device',
+        expect: 'works',
+        verdict: 'error',
+        summary: 'Context devices as platform devices created from child nodes',
+        series: [],
+        cost: null,
+        load_error: 'SyntaxError: Unexpected token \u2192 in variants/platform-device/index.ts:\n  at line 14',
+      },
+    ],
+    scenarios: [
+      { id: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', summary: 'Iris video codec with non-pixel and pixel contexts' },
+      { id: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', summary: 'FastRPC compute contexts' },
+      { id: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', summary: 'A context wired to no IOMMU' },
+    ],
+    results: [
+      {
+        scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'dma-context-bus',
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(2, 2), steps_run: 9, events: 140,
+      },
+      {
+        scenario: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', variant: 'dma-context-bus',
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(4, 4), steps_run: 12, events: 301,
+      },
+      {
+        scenario: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', variant: 'dma-context-bus',
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 1), steps_run: 4, events: 31,
+      },
+      {
+        scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'auxiliary-bus',
+        verdict: 'fail',
+        failures: [
+          {
+            step: 'step 7 (scenarios/iris-sm8550.yaml:21:5)',
+            check: 'stream-ids',
+            message: 'ctx non-pixel: DMA with SID 0x1947 \u2192 unidentified stream fault (no stream mapping); '
+              + 'dma_configure was never called: auxiliary_bus has none, so of_dma_configure_id never read '
+              + 'the parent\'s iommu-map and the fwspec stayed empty',
+          },
+          {
+            step: 'teardown',
+            check: 'teardown-leak',
+            message: 'iommu_probe_device\tnever ran for\nctx pixel; nothing to release. Left over: '
+              + 'drivers/media/platform/qcom/iris/iris_probe.c:iris_context_bank_alloc/iova_domain@0xffff800081234000 '
+              + '(3 IOVA ranges, 12 page-table pages)',
+          },
+        ],
+        unsupported: null,
+        coverage: cov(2, 0, ['ctx non-pixel: ADD_DEVICE, REMOVED_DEVICE, dma_configure', 'ctx pixel: ADD_DEVICE']),
+        steps_run: 9, events: 88,
+      },
+      {
+        scenario: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', variant: 'auxiliary-bus',
+        verdict: 'unsupported', failures: [],
+        unsupported: 'fastrpc needs a per-session device with its own reg: needs "auxiliary: add .dma_configure"',
+        coverage: none, steps_run: 0, events: 0,
+      },
+      {
+        scenario: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', variant: 'auxiliary-bus',
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 0), steps_run: 4, events: 20,
+      },
+      {
+        scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'platform-device',
+        verdict: 'error',
+        failures: [{ step: 'load', check: 'variant-load', message: 'the variant did not load' }],
+        unsupported: null, coverage: none, steps_run: 0, events: 0,
+      },
+    ],
+    bench: [
+      { name: BASE, variant: '-', scenario: 'iris-sm8550', ops_per_sec: 812_000_000, rme: 1.2, ratio: 1, samples: 120, note: null },
+      { name: 'translate-warm', variant: 'dma-context-bus', scenario: 'iris-sm8550', ops_per_sec: 301_500_000, rme: 2.1, ratio: 0.371, samples: 110, note: null },
+      { name: 'translate-warm', variant: 'auxiliary-bus', scenario: 'iris-sm8550', ops_per_sec: 305_200_000, rme: 1.8, ratio: 0.376, samples: 108, note: null },
+      { name: 'translate-miss', variant: 'dma-context-bus', scenario: 'iris-sm8550', ops_per_sec: 160_400_000, rme: 0.9, ratio: 0.1975, samples: 100, note: null },
+      { name: 'translate-miss', variant: 'auxiliary-bus', scenario: 'iris-sm8550', ops_per_sec: 12_300, rme: 3.4, ratio: 0.0000151, samples: 90, note: null },
+      { name: 'dma-map-unmap', variant: 'platform-device', scenario: 'iris-sm8550', ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: 'not measured: the variant did not load' },
+    ],
+    errors: [
+      { file: 'scenarios/broken.yaml', line: 12, col: 7, message: 'unknown key "iommu-mapp"\tdid you mean "iommu-map"?' },
+    ],
+    exit_code: 2,
+  };
+}
+
+// Every string gets tabs, line breaks, control characters, non-ASCII, pipes
+// and hashes: what a careless variant or scenario could put into a message.
+const NASTY = '\tx|y#z\n\r\u0007\u001b[31m\u2192\u00e9\u{1f600}\u2028';
+
+function poison(value: unknown, skip: string | null): unknown {
+  if (typeof value === 'string') return skip === 'expect' || skip === 'verdict' ? value : `${value}${NASTY}`;
+  if (Array.isArray(value)) return value.map((v) => poison(v, null));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v, k)]));
+  }
+  return value;
+}
+
+/** sample_results() with NASTY appended to every free-text string (not to enums). */
+export function hostile_results(): Results {
+  return poison(sample_results(), null) as Results;
+}

@@ -1,0 +1,119 @@
+// The terminal report: the tables of `npm run compare` drawn with the `table`
+// package. Every cell goes through sanitise(): `table` throws on control
+// characters and on rows of unequal length.
+
+import { table } from 'table';
+import type { Results, VariantInfo } from '../measure/results.ts';
+import {
+  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND,
+  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line,
+  input_error_line, overall_cell, sanitise, verdict_cell, wrap,
+} from './common.ts';
+
+/** A cell: one line, or several lines drawn one under the other. */
+type Cell = string | string[];
+
+/** Widest a free-text column grows before its words wrap (terminal columns). */
+const MAX_TEXT = 40;
+/** Failure messages wrap here, with a hanging indent. */
+const WRAP = 100;
+
+/**
+ * Draw rows (the first is the header) with a rule under the header only; the
+ * columns listed in `text` wrap at MAX_TEXT.
+ */
+function draw(rows: Cell[][], text: number[] = []): string {
+  const line = (cell: Cell): string => (typeof cell === 'string' ? sanitise(cell) : cell.map(sanitise).join('\n'));
+  const clean = rows.map((row) => row.map(line));
+  const columns: Record<number, { width: number; wrapWord: boolean }> = {};
+  for (const i of text) {
+    const widest = Math.max(...clean.flatMap((row) => row[i].split('\n').map((l) => l.length)));
+    if (widest > MAX_TEXT) columns[i] = { width: MAX_TEXT, wrapWord: true };
+  }
+  return table(clean, {
+    columns,
+    drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
+  }).trimEnd();
+}
+
+function verdict_matrix(r: Results): string {
+  const rows = [
+    ['scenario', ...r.variants.map((v) => v.name)],
+    ['(expect)', ...r.variants.map((v) => v.expect)],
+    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
+    ['(overall)', ...r.variants.map(overall_cell)],
+  ];
+  return `Verdicts\n${draw(rows)}\n${UNEXPECTED_LEGEND}`;
+}
+
+function coverage_table(r: Results): string {
+  const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
+  const rows = [COVERAGE_HEADER, ...sums.map(({ name, c }) => [name, ...coverage_cells(c)])];
+  const missed = sums.flatMap(({ name, c }) => c.missed.map((m) => `  ${name}: ${m}`));
+  const tail = missed.length > 0 ? `\nMissed:\n${missed.map(sanitise).join('\n')}` : '';
+  return `Notifier coverage (context devices created, summed over scenarios)\n${draw(rows)}${tail}`;
+}
+
+function cost_row(v: VariantInfo): Cell[] {
+  if (v.cost === null) return [v.name, '-', '-', '-', '-'];
+  const edits = core_edit_lines(v);
+  return [
+    v.name,
+    v.cost.bus_types.length > 0 ? v.cost.bus_types : '-',
+    edits.length > 0 ? edits : '-',
+    String(v.cost.exported_symbols.length),
+    String(v.cost.loc),
+  ];
+}
+
+function cost_table(r: Results): string {
+  const rows = [['variant', 'bus types', 'core edits', 'exported symbols', 'LOC'], ...r.variants.map(cost_row)];
+  return `Design cost\n${draw(rows, [2])}`;
+}
+
+function bench_table(r: Results): string {
+  if (r.bench.length === 0) return '';
+  const rows = [BENCH_HEADER, ...r.bench.map((b) => bench_cells(r.bench, b))];
+  return `Benchmarks (ratio: ops/s over ${BASELINE} in the same run)\n${draw(rows, [6])}`;
+}
+
+function failure_list(r: Results): string {
+  const out: string[] = [];
+  for (const run of r.results) {
+    if (run.failures.length === 0) continue;
+    out.push(sanitise(`  ${run.scenario} x ${run.variant} (${run.verdict})`));
+    for (const f of run.failures) out.push(...wrap(`${f.step}: ${f.check}: ${f.message}`, WRAP, '  - ', '      '));
+  }
+  for (const v of r.variants) {
+    if (v.load_error !== null) out.push(...wrap(`${v.name} did not load: ${v.load_error}`, WRAP, '  ', '      '));
+  }
+  return out.length > 0 ? `Failures\n${out.join('\n')}` : '';
+}
+
+function unsupported_list(r: Results): string {
+  const out = r.results
+    .filter((run) => run.verdict === 'unsupported')
+    .map((run) => sanitise(`  ${run.scenario} x ${run.variant}: ${run.unsupported ?? 'no reason given'}`));
+  return out.length > 0 ? `Unsupported\n${out.join('\n')}` : '';
+}
+
+function input_errors(r: Results): string {
+  if (r.errors.length === 0) return '';
+  return `Input errors\n${r.errors.map((e) => sanitise(input_error_line(e))).join('\n')}`;
+}
+
+/** The tables printed on the terminal at the end of a run. */
+export function format_terminal(r: Results): string {
+  const parts = [
+    `Kernel: ${sanitise(r.kernel)}`,
+    verdict_matrix(r),
+    coverage_table(r),
+    cost_table(r),
+    bench_table(r),
+    failure_list(r),
+    unsupported_list(r),
+    input_errors(r),
+    exit_line(r.exit_code),
+  ];
+  return `${parts.filter((p) => p !== '').join('\n\n')}\n`;
+}

@@ -1,0 +1,219 @@
+// reports/summary.txt: the report for a reply on a mailing list. Plain ASCII,
+// no line over 80 columns, nothing that changes between two runs on the same
+// Results (no dates, no paths that Results does not hold).
+
+import { getBorderCharacters, table } from 'table';
+import type { Results, VariantInfo } from '../measure/results.ts';
+import {
+  BASELINE, UNEXPECTED_LEGEND, bench_cells, core_edit_lines, coverage_cells,
+  coverage_sum, exit_line, input_error_line, overall_cell, sanitise, to_ascii,
+  verdict_cell, wrap,
+} from './common.ts';
+
+const WIDTH = 80;
+const BORDER = getBorderCharacters('ramac');
+/** Narrowest a column is squeezed to before its words are wrapped inside it. */
+const MIN_COL = 5;
+/** Narrowest a free-text column (a note) is squeezed to before the others are. */
+const MIN_FLEX = 12;
+/** Widest the first (scenario) column of the verdict matrix may be. */
+const MAX_KEY_COL = 28;
+
+const clean = (s: string): string => to_ascii(sanitise(s));
+/** One paragraph wrapped to WIDTH; line breaks in `s` become spaces. */
+const para = (s: string, first = '', rest = first): string[] => wrap(clean(s), WIDTH, first, rest);
+/** The same, keeping the line breaks of a multi-line message. */
+const lines = (s: string, first: string, rest: string): string[] => wrap(to_ascii(s), WIDTH, first, rest);
+
+/** Width of a table with columns of these content widths: "| a | b |". */
+function table_width(widths: number[]): number {
+  return widths.reduce((sum, w) => sum + w + 3, 1);
+}
+
+function natural_widths(rows: string[][]): number[] {
+  return rows[0].map((_, i) => Math.max(1, ...rows.map((row) => row[i].length)));
+}
+
+interface Fit {
+  /** a free-text column squeezed first, down to MIN_FLEX */
+  flex?: number;
+  /** widest the first column may be */
+  first_max?: number;
+}
+
+/**
+ * Draw rows (the first is the header) in ASCII within WIDTH columns: while the
+ * table is too wide, the column `flex` (if given, down to MIN_FLEX), then the
+ * widest column loses a column, and its cells wrap.
+ */
+function ascii_table(raw: string[][], { flex = -1, first_max = WIDTH }: Fit = {}): string[] {
+  const rows = raw.map((row) => row.map(clean));
+  const widths = natural_widths(rows);
+  widths[0] = Math.min(widths[0], first_max);
+  while (table_width(widths) > WIDTH) {
+    const widest = flex >= 0 && widths[flex] > MIN_FLEX ? flex : widths.indexOf(Math.max(...widths));
+    if (widths[widest] <= MIN_COL) break;
+    widths[widest]--;
+  }
+  const out = table(rows, {
+    border: BORDER,
+    columns: widths.map((width) => ({ width, wrapWord: true })),
+    drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
+  });
+  return out.trimEnd().split('\n');
+}
+
+/** A letter per variant for the matrix columns when the names do not fit. */
+function variant_key(i: number): string {
+  return i < 26 ? String.fromCharCode(65 + i) : `V${i + 1}`;
+}
+
+/**
+ * Split the variant columns of the matrix into groups that fit WIDTH, each
+ * group drawn with the scenario column in front.
+ */
+function column_groups(rows: string[][]): number[][] {
+  const widths = natural_widths(rows);
+  const key = Math.min(widths[0], MAX_KEY_COL);
+  const groups: number[][] = [];
+  let group: number[] = [];
+  for (let i = 1; i < widths.length; i++) {
+    if (group.length > 0 && table_width([key, ...group.map((g) => widths[g]), widths[i]]) > WIDTH) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(i);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+function verdict_matrix(r: Results): string[] {
+  const body = [
+    ['(expect)', ...r.variants.map((v) => v.expect)],
+    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
+    ['(overall)', ...r.variants.map(overall_cell)],
+  ];
+  const full = [['scenario', ...r.variants.map((v) => v.name)], ...body].map((row) => row.map(clean));
+  const fits = table_width(natural_widths(full)) <= WIDTH;
+  const rows = fits ? full : [['scenario', ...r.variants.map((_, i) => variant_key(i))], ...body].map((row) => row.map(clean));
+  const out = ['Verdicts'];
+  for (const group of column_groups(rows)) {
+    out.push(...ascii_table(rows.map((row) => [row[0], ...group.map((g) => row[g])]), { first_max: MAX_KEY_COL }));
+  }
+  if (!fits) r.variants.forEach((v, i) => out.push(...para(v.name, `  ${variant_key(i)} = `, '      ')));
+  out.push(UNEXPECTED_LEGEND);
+  return out;
+}
+
+function coverage(r: Results): string[] {
+  const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
+  const rows = [
+    ['variant', 'ctx', 'ADD', 'REMOVED', 'dma_cfg', 'probe', 'release'],
+    ...sums.map(({ name, c }) => [name, ...coverage_cells(c)]),
+  ];
+  const out = ['Notifier coverage (context devices created, summed over scenarios)', ...ascii_table(rows)];
+  out.push(...para('ctx: contexts created; ADD/REMOVED: BUS_NOTIFY_ADD_DEVICE / '
+    + 'BUS_NOTIFY_REMOVED_DEVICE reached the IOMMU core; dma_cfg: dma_configure ran; '
+    + 'probe/release: iommu_probe_device / iommu_release_device ran.'));
+  for (const { name, c } of sums) {
+    for (const m of c.missed) out.push(...para(`${name}: ${m}`, '  missed ', '    '));
+  }
+  return out;
+}
+
+function cost_detail(v: VariantInfo): string[] {
+  if (v.cost === null) return [];
+  const parts = [
+    `bus types: ${v.cost.bus_types.join(', ') || 'none'}`,
+    `core edits: ${core_edit_lines(v).join('; ') || 'none'}`,
+    `exported: ${v.cost.exported_symbols.join(', ') || 'none'}`,
+  ];
+  return para(`${v.name}: ${parts.join('; ')}`, '  ', '    ');
+}
+
+function design_cost(r: Results): string[] {
+  const rows = [
+    ['variant', 'bus types', 'core edits', 'symbols', 'LOC'],
+    ...r.variants.map((v) => (v.cost === null
+      ? [v.name, '-', '-', '-', '-']
+      : [v.name, String(v.cost.bus_types.length), String(v.cost.core_edits.length),
+        String(v.cost.exported_symbols.length), String(v.cost.loc)])),
+  ];
+  return ['Design cost', ...ascii_table(rows), ...r.variants.flatMap(cost_detail)];
+}
+
+/** One table per scenario: benchmark, variant, ops/s, rme, ratio, note. */
+function benchmarks(r: Results): string[] {
+  if (r.bench.length === 0) return [];
+  const out = [`Benchmarks (ratio: ops/s over ${BASELINE} in the same run)`];
+  const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
+  for (const scenario of scenarios) {
+    const rows = r.bench
+      .filter((b) => b.scenario === scenario)
+      .map((b) => bench_cells(r.bench, b, ''))
+      .map(([name, , variant, ops, rme, ratio, note]) => [name, variant, ops, rme, ratio, note]);
+    out.push(...para(`${scenario}:`, '  '));
+    out.push(...ascii_table([['benchmark', 'variant', 'ops/s', '+/-rme', 'ratio', 'note'], ...rows], { flex: 5 }));
+  }
+  return out;
+}
+
+function failures(r: Results): string[] {
+  const out: string[] = [];
+  for (const run of r.results) {
+    if (run.failures.length === 0) continue;
+    out.push(...para(`${run.scenario} x ${run.variant} (${run.verdict}):`, '  ', '    '));
+    for (const f of run.failures) out.push(...lines(`${f.step}: ${f.check}: ${f.message}`, '  - ', '      '));
+  }
+  for (const v of r.variants) {
+    if (v.load_error !== null) out.push(...lines(`${v.name} did not load: ${v.load_error}`, '  ', '      '));
+  }
+  return out.length > 0 ? ['Failures', ...out] : [];
+}
+
+function unsupported(r: Results): string[] {
+  const out = r.results
+    .filter((run) => run.verdict === 'unsupported')
+    .flatMap((run) => para(`${run.scenario} x ${run.variant}: ${run.unsupported ?? 'no reason given'}`, '  ', '      '));
+  return out.length > 0 ? ['Unsupported (counts neither way)', ...out] : [];
+}
+
+/** A link on a line of its own, indented if that fits: a cut URL is no link. */
+function url(link: string): string[] {
+  const text = clean(link).trim();
+  if (text.length + 6 <= WIDTH) return [`      ${text}`];
+  return text.length <= WIDTH ? [text] : para(text);
+}
+
+function variants(r: Results): string[] {
+  const out = ['Variants'];
+  for (const v of r.variants) {
+    out.push(...para(`${v.name} (expect ${v.expect}): ${v.summary}`, '  ', '    '));
+    for (const s of v.series) out.push(...para(s.subject, '    ', '      '), ...url(s.link));
+  }
+  return out;
+}
+
+function input_errors(r: Results): string[] {
+  if (r.errors.length === 0) return [];
+  return ['Input errors', ...r.errors.flatMap((e) => para(input_error_line(e), '  ', '      '))];
+}
+
+/** The summary for mail: ASCII, at most 80 columns a line, deterministic. */
+export function format_text(r: Results): string {
+  const sections = [
+    para(`IOMMU context devices: ${r.variants.length} designs on ${r.scenarios.length} scenarios`),
+    para(`Kernel: ${r.kernel}`),
+    verdict_matrix(r),
+    coverage(r),
+    design_cost(r),
+    benchmarks(r),
+    failures(r),
+    unsupported(r),
+    variants(r),
+    input_errors(r),
+    para(exit_line(r.exit_code)),
+  ];
+  return `${sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n')}\n`;
+}

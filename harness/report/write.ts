@@ -1,0 +1,59 @@
+// Writing the report files. Each file is written to a temporary name in the
+// same directory, flushed, and renamed over the old one: rename within a
+// directory is atomic, so a run killed half-way leaves either the old report
+// or the new one, never half of one.
+
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Results } from '../measure/results.ts';
+import { format_json } from './json.ts';
+import { format_ktap } from './ktap.ts';
+import { format_markdown } from './markdown.ts';
+import { format_terminal } from './terminal.ts';
+import { format_text } from './text.ts';
+
+export type ReportFormat = 'text' | 'markdown' | 'json' | 'ktap';
+
+/** The report for `--format`; text is the terminal tables. */
+export function format_report(r: Results, format: ReportFormat): string {
+  switch (format) {
+    case 'text': return format_terminal(r);
+    case 'markdown': return format_markdown(r);
+    case 'json': return format_json(r);
+    case 'ktap': return format_ktap(r);
+  }
+}
+
+/** Replace `path` with `content` atomically (temporary file + rename). */
+export function write_atomic(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(tmp, 'wx', 0o644);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Write summary.md, summary.txt and results.json into `dir`; returns their paths. */
+export function write_reports(dir: string, r: Results): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: Array<[string, string]> = [
+    ['summary.md', format_markdown(r)],
+    ['summary.txt', format_text(r)],
+    ['results.json', format_json(r)],
+  ];
+  return files.map(([file, content]) => {
+    const path = join(dir, file);
+    write_atomic(path, content);
+    return path;
+  });
+}
