@@ -7,8 +7,11 @@ import type { BenchRow, InputError, Results, RunResult, VariantInfo } from './me
 import type { Scenario } from './scenario/types.ts';
 import { ScenarioError } from './scenario/types.ts';
 import { load_scenario_file } from './scenario/load.ts';
-import { discover_variants, design_cost, type LoadedVariant } from './variants.ts';
-import { run_scenario } from './measure/run.ts';
+import { variant_dir_name, variant_dirs } from './variants.ts';
+import { pool_create, type Pool } from './measure/pool.ts';
+import type { JobReply, LoadedInfo } from './measure/jobs.ts';
+import { step_label } from './scenario/replay.ts';
+import { availableParallelism } from 'node:os';
 import { KERNEL_VERSION } from './kernel/kernel.ts';
 import { format_report, write_reports, type ReportFormat } from './report/write.ts';
 import { run_benchmarks, type BenchMode } from './measure/bench.ts';
@@ -19,16 +22,18 @@ interface Options {
   bench: BenchMode;
   out: string;
   format: ReportFormat;
+  /** time limit of one scenario x variant, seconds */
+  timeout: number;
 }
 
 const USAGE = `usage: npm run compare -- [--scenarios PATH ...] [--variants NAME,...]
                           [--bench off|quick|full] [--out DIR]
-                          [--format text|markdown|json|ktap]`;
+                          [--format text|markdown|json|ktap] [--timeout SECONDS]`;
 
 class UsageError extends Error {}
 
 function parse_args(argv: string[]): Options {
-  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text' };
+  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -43,7 +48,10 @@ function parse_args(argv: string[]): Options {
     else if (arg === '--bench') o.bench = one_of(arg, value(), ['off', 'quick', 'full']);
     else if (arg === '--out') o.out = value();
     else if (arg === '--format') o.format = one_of(arg, value(), ['text', 'markdown', 'json', 'ktap']);
-    else if (arg === '--help' || arg === '-h') throw new UsageError('');
+    else if (arg === '--timeout') {
+      o.timeout = Number(value());
+      if (!(o.timeout > 0)) throw new UsageError('--timeout needs a number of seconds > 0');
+    } else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else throw new UsageError(`unknown option ${arg}`);
   }
   if (!o.scenarios.length) o.scenarios.push('scenarios');
@@ -96,14 +104,14 @@ function scenario_key_position(file: string): { line: number; col: number } {
   return i < 0 ? { line: 1, col: 1 } : { line: i + 1, col: lines[i]!.indexOf(':') + 2 + (lines[i]!.slice(lines[i]!.indexOf(':') + 1).length - lines[i]!.slice(lines[i]!.indexOf(':') + 1).trimStart().length) };
 }
 
-function variant_info(lv: LoadedVariant, runs: RunResult[]): VariantInfo {
-  const v = lv.variant;
-  if (!v) return { name: lv.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: lv.error };
+/** A loaded folder, or one that failed to load (the name is then the folder's). */
+interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; error: string | null }
+
+function variant_info(v: VariantEntry, runs: RunResult[]): VariantInfo {
+  if (!v.info) return { name: v.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: v.error };
   const mine = runs.filter((r) => r.variant === v.name);
   const verdict = mine.some((r) => r.verdict === 'error') ? 'error' : mine.some((r) => r.verdict === 'fail') ? 'fails' : 'works';
-  let cost = null;
-  try { cost = design_cost(v, lv.loc); } catch { cost = null; }
-  return { name: v.name, expect: v.expect, verdict, summary: v.summary, series: v.series, cost, load_error: null };
+  return { name: v.name, expect: v.info.expect, verdict, summary: v.info.summary, series: v.info.series, cost: v.info.cost, load_error: null };
 }
 
 function exit_code(variants: VariantInfo[], errors: InputError[]): number {
@@ -112,28 +120,59 @@ function exit_code(variants: VariantInfo[], errors: InputError[]): number {
   return mismatch ? 1 : 0;
 }
 
+/** A reply that is not a result: the variant threw outside the replay, hung or died. */
+function failed_run(scn: Scenario, v: VariantEntry, reply: JobReply, timeout_s: number): RunResult {
+  const step = reply.type === 'timeout' ? scn.steps[reply.step - 1] : undefined;
+  const where = step ? step_label(step) : reply.type === 'timeout' && reply.step === 0 ? 'boot' : 'unknown step';
+  const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
+    : reply.type === 'crash' ? `the worker running it died: ${reply.message}` : `unexpected reply ${reply.type}`;
+  return {
+    scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
+    unsupported: null, coverage: { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
+    steps_run: 0, events: 0,
+  };
+}
+
+async function load_variants(pool: Pool, dirs: string[], timeout_s: number): Promise<VariantEntry[]> {
+  const replies = await pool.run(dirs.map((dir) => ({ type: 'load', dir })));
+  return dirs.map((dir, i) => {
+    const reply = replies[i]!;
+    const name = variant_dir_name(dir);
+    if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
+    const why = reply.type === 'timeout' ? `loading did not finish within ${timeout_s} s` : reply.type === 'crash' ? reply.message : 'no reply';
+    return { dir, name, info: null, error: `${join(dir, 'index.ts')}: ${why}` };
+  });
+}
+
 export async function compare(o: Options): Promise<Results> {
   const errors: InputError[] = [];
-  let loaded = await discover_variants('variants');
-  if (o.variants) {
-    const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
-    if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
-    loaded = loaded.filter((l) => o.variants!.includes(l.name));
+  const pool = pool_create(Math.min(availableParallelism(), 4), o.timeout);
+  try {
+    let loaded = await load_variants(pool, variant_dirs('variants'), o.timeout);
+    if (o.variants) {
+      const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
+      if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
+      loaded = loaded.filter((l) => o.variants!.includes(l.name));
+    }
+    const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
+    const pairs = scenarios.flatMap((scn) => loaded.filter((v) => v.info).map((v) => ({ scn, v })));
+    const replies = await pool.run(pairs.map(({ scn, v }) => ({ type: 'run', file: scn.file, dir: v.dir })));
+    const runs = pairs.map(({ scn, v }, i) => {
+      const reply = replies[i]!;
+      return reply.type === 'result' ? reply.result : failed_run(scn, v, reply, o.timeout);
+    });
+    const variants = loaded.map((v) => variant_info(v, runs));
+    const bench: BenchRow[] = o.bench === 'off' ? [] : await run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs);
+    const results: Results = {
+      kernel: KERNEL_VERSION, variants,
+      scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
+      results: runs, bench, errors, exit_code: 0,
+    };
+    results.exit_code = exit_code(variants, errors);
+    return results;
+  } finally {
+    await pool.close();
   }
-  const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
-  const runs: RunResult[] = [];
-  for (const scn of scenarios) {
-    for (const lv of loaded) if (lv.variant) runs.push(run_scenario(scn, lv.variant));
-  }
-  const variants = loaded.map((lv) => variant_info(lv, runs));
-  const bench: BenchRow[] = o.bench === 'off' ? [] : await run_benchmarks(o.bench, scenarios, loaded, runs);
-  const results: Results = {
-    kernel: KERNEL_VERSION, variants,
-    scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
-    results: runs, bench, errors, exit_code: 0,
-  };
-  results.exit_code = exit_code(variants, errors);
-  return results;
 }
 
 async function main(): Promise<number> {

@@ -57,11 +57,12 @@ function describe_load_error(e: unknown, index: string): string {
   return `${where}: ${first.replace(/^\/\S+:\d+:\d+: /, '')}`;
 }
 
-export async function load_variant(dir: string): Promise<LoadedVariant> {
+/** Import a variant folder; a new `nonce` gives a fresh module instance (fresh statics). */
+export async function load_variant(dir: string, nonce = 0): Promise<LoadedVariant> {
   const index = join(dir, 'index.ts');
-  const name = dir.split(/[\\/]/).pop()!;
+  const name = variant_dir_name(dir);
   try {
-    const mod = (await import(pathToFileURL(index).href)) as { default?: unknown };
+    const mod = (await import(`${pathToFileURL(index).href}?instance=${nonce}`)) as { default?: unknown };
     const problem = shape_error(mod.default);
     if (problem) return { dir, name, variant: null, error: `${relative(process.cwd(), index)}: ${problem}`, loc: count_loc(dir) };
     const variant = mod.default as Variant;
@@ -71,15 +72,17 @@ export async function load_variant(dir: string): Promise<LoadedVariant> {
   }
 }
 
-export async function discover_variants(root: string): Promise<LoadedVariant[]> {
+export function variant_dir_name(dir: string): string {
+  return dir.split(/[\\/]/).filter(Boolean).pop()!;
+}
+
+/** The variant folders: every directory under `root` with an index.ts, sorted. */
+export function variant_dirs(root: string): string[] {
   if (!existsSync(root)) return [];
-  const dirs = readdirSync(root, { withFileTypes: true })
+  return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'index.ts')))
     .map((d) => join(root, d.name))
     .sort();
-  const out: LoadedVariant[] = [];
-  for (const dir of dirs) out.push(await load_variant(dir));
-  return out;
 }
 
 /** Design cost, measured by booting the variant on an empty device tree and reading the log. */

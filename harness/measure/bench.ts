@@ -7,8 +7,8 @@
 import { Bench, type Task } from 'tinybench';
 import type { Scenario } from '../scenario/types.ts';
 import type { BenchRow, RunResult } from './results.ts';
-import type { LoadedVariant } from '../variants.ts';
 import type { Variant } from '../variant.ts';
+import { load_variant } from '../variants.ts';
 import { replay_boot, replay_step, type ReplayContext } from '../scenario/replay.ts';
 import { smmu_of_node } from '../scenario/hardware.ts';
 import { smmu_hw_translate, type arm_smmu_hw } from '../kernel/iommu/arm-smmu-hw.ts';
@@ -106,23 +106,27 @@ function row(task: Task | undefined, name: string, variant: string, scenario: st
   return { name, variant, scenario, ops_per_sec: ops, rme: r.latency.rme, ratio: baseline ? ops / baseline : 0, samples: r.latency.samplesCount, note: null };
 }
 
-export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], loaded: LoadedVariant[], runs: RunResult[]): Promise<BenchRow[]> {
+/** The variants to measure: their folders and names (loaded afresh here). */
+export interface BenchVariant { dir: string; name: string }
+
+export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchRow[]> {
   if (mode === 'off') return [];
   const scn = scenarios.find((s) => runs.some((r) => r.scenario === s.id && r.verdict === 'pass'));
   if (!scn) return [];
   const bench = new Bench({ time: mode === 'quick' ? 250 : 2000, warmupTime: mode === 'quick' ? 50 : 250, throws: false });
   const rows: BenchRow[] = [];
   const measured: Array<{ variant: string; fixture: Fixture }> = [];
-  for (const lv of loaded) {
-    if (!lv.variant) continue;
-    const run = runs.find((r) => r.scenario === scn.id && r.variant === lv.variant!.name);
-    const skip = (why: string) => rows.push({ name: 'translate-hot', variant: lv.variant!.name, scenario: scn.id, ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: why });
+  for (const bv of variants) {
+    const run = runs.find((r) => r.scenario === scn.id && r.variant === bv.name);
+    const skip = (why: string) => rows.push({ name: 'translate-hot', variant: bv.name, scenario: scn.id, ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: why });
     if (run?.verdict !== 'pass') { skip(`not measured: failed verification (${run?.verdict ?? 'not run'} on ${scn.id})`); continue; }
+    const lv = await load_variant(bv.dir);
+    if (!lv.variant) { skip(`not measured: ${lv.error}`); continue; }
     const f = fixture(scn, lv.variant);
     if (typeof f === 'string') { skip(`not measured: ${f}`); continue; }
     const bad = verify(f);
     if (bad) { skip(`not measured: failed verification (${bad})`); continue; }
-    measured.push({ variant: lv.variant.name, fixture: f });
+    measured.push({ variant: bv.name, fixture: f });
   }
   if (!measured.length) return rows;
   let warning = false;

@@ -50,7 +50,11 @@ export function diagnose_context(k: Kernel, dev: device): string {
   if (!bus.dma_configure) why.push(`${bus.name} has no .dma_configure`);
   if (!k.iommu_buses.includes(bus)) why.push(`${bus.name} is not in iommu_buses[], so BUS_NOTIFY_ADD_DEVICE never reached the IOMMU core`);
   const configures = ev.filter((e) => e.type === 'dma_configure');
-  if (bus.dma_configure && configures.length === 0) why.push('dma_configure was never called');
+  if (bus.dma_configure && configures.length === 0) {
+    why.push(k.config.flow === '6.8' && !dev.driver
+      ? 'dma_configure was never called: before 6.15 only really_probe() calls it, and no driver binds to this device'
+      : 'dma_configure was never called');
+  }
   for (const e of configures) if (e.type === 'dma_configure' && e.ret) why.push(`dma_configure returned ${errname(e.ret)}`);
   for (const e of ev) if (e.type === 'fwspec_init' && e.ret) why.push(`iommu_fwspec_init(${e.iommu}) returned ${errname(e.ret)}`);
   const probes = ev.filter((e) => e.type === 'iommu_probe_device');

@@ -16,19 +16,29 @@ function final_checks(st: ReplayState): void {
   for (const w of kernel_warnings(st.k)) fail(st, 'kernel-warning', w);
 }
 
-export function run_scenario(scn: Scenario, variant: Variant): RunResult {
+/** An exception out of the replay: the variant's own throw, or one raised in kernel code
+ *  while it ran the variant's callbacks (a C kernel would have oopsed). */
+function crash_of(e: unknown, st: ReplayState | null): VariantCrash {
+  if (e instanceof VariantCrash) return e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  const frame = /\((?:file:\/\/)?([^()]*variants\/[^():]+:\d+:\d+)\)/.exec(err.stack ?? '')?.[1];
+  return new VariantCrash(st?.where ?? 'boot', `uncaught ${err.name}: ${err.message}${frame ? ` (at ${frame.replace(/^.*?(variants\/)/, '$1')})` : ''}`);
+}
+
+export function run_scenario(scn: Scenario, variant: Variant, on_step: (index: number) => void = () => {}): RunResult {
   const base = { scenario: scn.id, file: scn.file, variant: variant.name };
   let st: ReplayState | null = null;
   try {
     st = replay_boot(scn, variant);
     for (const step of scn.steps) {
+      on_step(step.index);
       replay_step(st, step);
       if (st.unsupported) break;
     }
     replay_teardown(st);
     if (!st.unsupported) final_checks(st);
-  } catch (e) {
-    if (!(e instanceof VariantCrash)) throw e;
+  } catch (thrown) {
+    const e = crash_of(thrown, st);
     return {
       ...base, verdict: 'error', unsupported: null,
       failures: [{ step: e.where, check: 'variant-error', message: e.detail }],

@@ -3,7 +3,7 @@
 // ASCII transliteration and word wrapping for the mail report.
 
 import type {
-  BenchRow, Coverage, Results, RunResult, Verdict, VariantInfo,
+  BenchRow, Coverage, Failure, Results, RunResult, Verdict, VariantInfo,
 } from '../measure/results.ts';
 
 /** The benchmark every ratio is taken against (harness/measure). */
@@ -125,11 +125,152 @@ function mark(text: string, unexpected: boolean): string {
   return unexpected ? `${text} ${UNEXPECTED_MARK}` : text;
 }
 
+/** Whether some cell of the verdict matrix carries UNEXPECTED_MARK (and so the legend is needed). */
+export function any_marked(r: Results): boolean {
+  const marked = (cell: string): boolean => cell.endsWith(` ${UNEXPECTED_MARK}`);
+  return r.variants.some((v) => marked(overall_cell(v))
+    || r.scenarios.some((s) => marked(verdict_cell(r, s.id, v))));
+}
+
 export function exit_line(code: number): string {
   const why = code === 0 ? 'every verdict matches its variant\'s expect'
     : code === 1 ? 'some verdict differs from its variant\'s expect'
       : 'bad input or usage';
   return `Exit code ${code}: ${why}`;
+}
+
+// ---------------------------------------------------------------- failures
+
+/** How many contexts a "+N more" line or a missed line names before it abbreviates. */
+export const MAX_NAMED = 3;
+/** How many distinct checks a run shows in full before the rest are only counted. */
+export const MAX_CHECKS = 8;
+
+/** The context a failure is about, from a "ctx <name>: ..." message; null when there is none. */
+export function failure_context(message: string): string | null {
+  const m = /^ctx ([^:\r\n]+?): /.exec(message);
+  return m ? m[1] : null;
+}
+
+/** What a failure is about: "ctx <name>" or "SID <id>" from the start of its message; null when neither. */
+function failure_subject(message: string): { kind: 'ctx' | 'SID'; name: string } | null {
+  const ctx = failure_context(message);
+  if (ctx !== null) return { kind: 'ctx', name: ctx };
+  const sid = /^SID ([^:\s]+): /.exec(message);
+  return sid ? { kind: 'SID', name: sid[1] } : null;
+}
+
+function distinct<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+/**
+ * "ctx a, b, c" or, for more than MAX_NAMED names, "7 contexts, ctx a .. g"
+ * (the first and last in the order the failures came).
+ */
+function subject_list(kind: 'ctx' | 'SID', names: string[]): string {
+  if (names.length <= MAX_NAMED) return `${kind} ${names.join(', ')}`;
+  const plural = kind === 'ctx' ? 'contexts' : 'SIDs';
+  return `${names.length} ${plural}, ${kind} ${names[0]} .. ${names[names.length - 1]}`;
+}
+
+/** The failures of one check in one run: the first in full, the rest as one line. */
+export interface FailureGroup {
+  check: string;
+  first: Failure;
+  count: number;
+  /** "(+15 more stream-ids failures: 15 contexts, ctx host1x-ctx.1 .. host1x-ctx.15)"; null for a single failure */
+  more: string | null;
+}
+
+/**
+ * The line that stands for `rest`, the failures of `check` after the first:
+ * how many, and the contexts (or stream IDs) their messages name.
+ */
+export function more_line(check: string, rest: Failure[]): string | null {
+  if (rest.length === 0) return null;
+  const subjects = rest.map((f) => failure_subject(f.message));
+  const where: string[] = [];
+  for (const kind of ['ctx', 'SID'] as const) {
+    const names = distinct(subjects.flatMap((x) => (x !== null && x.kind === kind ? [x.name] : [])));
+    if (names.length > 0) where.push(subject_list(kind, names));
+  }
+  const other = subjects.filter((x) => x === null).length;
+  if (where.length > 0 && other > 0) where.push(`${other} on neither`);
+  const noun = rest.length === 1 ? 'failure' : 'failures';
+  return `(+${rest.length} more ${check} ${noun}${where.length > 0 ? `: ${where.join('; ')}` : ''})`;
+}
+
+/**
+ * A run's failures grouped by check, in order of first appearance. At most
+ * MAX_CHECKS groups; `rest` summarises the failures of any further checks.
+ */
+export function failure_groups(run: RunResult): { groups: FailureGroup[]; rest: string | null } {
+  const by_check = new Map<string, Failure[]>();
+  for (const f of run.failures) {
+    const list = by_check.get(f.check);
+    if (list) list.push(f);
+    else by_check.set(f.check, [f]);
+  }
+  const all = [...by_check].map(([check, fs]): FailureGroup => ({
+    check, first: fs[0], count: fs.length, more: more_line(check, fs.slice(1)),
+  }));
+  const hidden = all.slice(MAX_CHECKS);
+  if (hidden.length === 0) return { groups: all, rest: null };
+  const n = hidden.reduce((sum, g) => sum + g.count, 0);
+  const checks = hidden.map((g) => g.check);
+  const named = checks.length <= MAX_NAMED ? checks.join(', ')
+    : `${checks.slice(0, MAX_NAMED).join(', ')} and ${checks.length - MAX_NAMED} more`;
+  return {
+    groups: all.slice(0, MAX_CHECKS),
+    rest: `(+${n} more ${n === 1 ? 'failure' : 'failures'} of ${checks.length} other ${checks.length === 1 ? 'check' : 'checks'}: ${named})`,
+  };
+}
+
+/** Checks with their number of failures over runs, in order of first appearance. */
+export function check_counts(runs: RunResult[]): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const run of runs) for (const f of run.failures) counts.set(f.check, (counts.get(f.check) ?? 0) + 1);
+  return [...counts];
+}
+
+// ---------------------------------------------------------------- findings
+
+function runs_of(r: Results, variant: string): RunResult[] {
+  return r.results.filter((run) => run.variant === variant);
+}
+
+/** "scenarios: 1 fail, 2 pass, 1 unsupported" over the variant's runs. */
+function run_tally(runs: RunResult[]): string {
+  if (runs.length === 0) return 'no runs';
+  const order: Verdict[] = ['fail', 'error', 'pass', 'unsupported'];
+  const parts = order
+    .map((v) => [v, runs.filter((run) => run.verdict === v).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`);
+  return `scenarios: ${parts.join(', ')}`;
+}
+
+/**
+ * One line per variant: its verdict against its expect, the checks that
+ * failed with their counts, and how its runs went. Then one line for scenario
+ * files that did not load.
+ */
+export function findings(r: Results): string[] {
+  const out = r.variants.map((v) => {
+    const runs = runs_of(r, v.name);
+    const verdict = variant_unexpected(v) ? `${v.verdict}, but expected ${v.expect}` : `${v.verdict} as expected`;
+    const why: string[] = [];
+    if (v.load_error !== null) why.push('did not load');
+    const checks = check_counts(runs).map(([check, n]) => `${check} x${n}`);
+    if (checks.length > 0) why.push(checks.join(', '));
+    return `${v.name}: ${verdict}${why.length > 0 ? `: ${why.join('; ')}` : ''} (${run_tally(runs)})`;
+  });
+  if (r.errors.length > 0) {
+    const files = distinct(r.errors.map((e) => e.file));
+    out.push(`${files.length} scenario ${files.length === 1 ? 'file' : 'files'} did not load (see Input errors)`);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- coverage
@@ -162,6 +303,51 @@ export function coverage_cells(c: Coverage): string[] {
     `${c.add_notified}/${n}`, `${c.removed_notified}/${n}`, `${c.dma_configured}/${n}`,
     `${c.iommu_probed}/${n}`, `${c.iommu_released}/${n}`,
   ];
+}
+
+/** A `missed` entry "ctx <name> (<device>): A, B" split up; name null when it has another shape. */
+function parse_missed(m: string): { name: string | null; what: string } {
+  const x = /^ctx (.+?)(?: \([^()]*\))?: (.+)$/s.exec(m);
+  return x ? { name: x[1], what: x[2] } : { name: null, what: m };
+}
+
+/**
+ * The `missed` lists collapsed: per variant and run, one line per distinct set
+ * of missed steps, e.g. "auxiliary-bus on host1x-tegra234: 16/16 contexts
+ * missed ADD_DEVICE, dma_configure", naming up to MAX_NAMED contexts when only
+ * some missed that set. Entries of another shape are shown as they are.
+ */
+export function missed_lines(r: Results): string[] {
+  const out: string[] = [];
+  for (const v of r.variants) {
+    for (const run of runs_of(r, v.name)) {
+      const sets = new Map<string, Array<string | null>>();
+      for (const m of run.coverage.missed) {
+        const { name, what } = parse_missed(m);
+        const list = sets.get(what);
+        if (list) list.push(name);
+        else sets.set(what, [name]);
+      }
+      const total = run.coverage.contexts;
+      for (const [what, names] of sets) {
+        const known = names.filter((n): n is string => n !== null);
+        if (known.length === 0) {
+          const times = names.length > 1 ? ` (x${names.length})` : '';
+          out.push(`${v.name} on ${run.scenario}: ${what}${times}`);
+          continue;
+        }
+        const n = names.length;
+        let which = '';
+        if (n < total) {
+          const shown = known.slice(0, MAX_NAMED).join(', ');
+          const others = n - Math.min(known.length, MAX_NAMED);
+          which = ` (ctx ${shown}${others > 0 ? ` and ${others} more` : ''})`;
+        }
+        out.push(`${v.name} on ${run.scenario}: ${n}/${total} ${total === 1 ? 'context' : 'contexts'} missed ${what}${which}`);
+      }
+    }
+  }
+  return out;
 }
 
 export const COVERAGE_HEADER = [

@@ -3,9 +3,9 @@
 
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND,
-  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line,
-  input_error_line, overall_cell, sanitise, verdict_cell,
+  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND, any_marked,
+  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups,
+  findings, input_error_line, missed_lines, overall_cell, sanitise, verdict_cell,
 } from './common.ts';
 
 /**
@@ -43,14 +43,15 @@ function verdicts(r: Results): string[] {
     ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
     ['(overall)', ...r.variants.map(overall_cell)],
   ];
-  return ['## Verdicts', '', ...md_table(rows), '', md(UNEXPECTED_LEGEND)];
+  const legend = any_marked(r) ? ['', md(UNEXPECTED_LEGEND)] : [];
+  return ['## Verdicts', '', ...md_table(rows), ...legend];
 }
 
 function coverage(r: Results): string[] {
   const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
   const out = ['## Notifier coverage', '', 'Context devices created by each variant, summed over scenarios.', ''];
   out.push(...md_table([COVERAGE_HEADER, ...sums.map(({ name, c }) => [name, ...coverage_cells(c)])]));
-  const missed = sums.flatMap(({ name, c }) => c.missed.map((m) => `- ${md(name)}: ${md(m)}`));
+  const missed = missed_lines(r).map((m) => `- ${md(m)}`);
   if (missed.length > 0) out.push('', 'Missed:', '', ...missed);
   return out;
 }
@@ -84,7 +85,12 @@ function failures(r: Results): string[] {
   for (const run of r.results) {
     if (run.failures.length === 0) continue;
     out.push(`### ${md(run.scenario)} \u00d7 ${md(run.variant)} (${run.verdict})`, '');
-    for (const f of run.failures) out.push(`- ${md(f.step)}, ${code(f.check)}: ${md(f.message)}`);
+    const { groups, rest } = failure_groups(run);
+    for (const g of groups) {
+      out.push(`- ${md(g.first.step)}, ${code(g.check)}: ${md(g.first.message)}`);
+      if (g.more !== null) out.push(`  - ${md(g.more)}`);
+    }
+    if (rest !== null) out.push(`- ${md(rest)}`);
     out.push('');
   }
   return out.length > 0 ? ['## Failures', '', ...out.slice(0, -1)] : [];
@@ -112,10 +118,15 @@ function input_errors(r: Results): string[] {
   return ['## Input errors', '', ...r.errors.map((e) => `- ${code(input_error_line(e))}`)];
 }
 
+function findings_section(r: Results): string[] {
+  return ['## Findings', '', ...findings(r).map((f) => `- ${md(f)}`)];
+}
+
 /** reports/summary.md */
 export function format_markdown(r: Results): string {
   const sections = [
     ['# IOMMU context devices: comparison', '', `Kernel: ${md(r.kernel)}`],
+    findings_section(r),
     verdicts(r),
     coverage(r),
     design_cost(r),

@@ -2,7 +2,8 @@
 // fail, with long failure messages; one that did not load), three scenarios,
 // an unsupported run, benchmark rows with a tie and an unmeasured row, and an
 // input error. Some strings carry tabs, newlines and non-ASCII on purpose.
-// hostile_results() poisons every free-text string of it.
+// hostile_results() poisons every free-text string of it; many_failures_results()
+// is a run with many contexts failing the same way.
 
 import type { Coverage, Results } from '../measure/results.ts';
 
@@ -97,7 +98,10 @@ export function sample_results(): Results {
           },
         ],
         unsupported: null,
-        coverage: cov(2, 0, ['ctx non-pixel: ADD_DEVICE, REMOVED_DEVICE, dma_configure', 'ctx pixel: ADD_DEVICE']),
+        coverage: cov(2, 0, [
+          'ctx non-pixel (qcom,sm8550-iris.non-pixel.0): ADD_DEVICE, REMOVED_DEVICE, dma_configure',
+          'ctx pixel (qcom,sm8550-iris.pixel.1): ADD_DEVICE',
+        ]),
         steps_run: 9, events: 88,
       },
       {
@@ -129,6 +133,49 @@ export function sample_results(): Results {
       { file: 'scenarios/broken.yaml', line: 12, col: 7, message: 'unknown key "iommu-mapp"\tdid you mean "iommu-map"?' },
     ],
     exit_code: 2,
+  };
+}
+
+const ALL_MISSED = 'ADD_DEVICE, REMOVED_DEVICE, dma_configure, iommu_probe_device, iommu_release_device';
+
+/**
+ * A run as the real harness produces it for a design that never reaches the
+ * IOMMU core: `n` contexts, each with a stream-ids failure, a dma-reaches-buffer
+ * failure (every fourth on a bare SID instead of a context) and the same
+ * missed line. Two variants on one scenario; every verdict as expected, so no
+ * cell carries the marker.
+ */
+export function many_failures_results(n: number): Results {
+  const r = sample_results();
+  const [works, fails] = r.variants;
+  const scenario = r.scenarios[0];
+  const ctx = (i: number): string => `host1x-ctx.${i}`;
+  const stream = Array.from({ length: n }, (_, i) => ({
+    step: `step ${i + 2} round ${i} (scenarios/host1x-tegra234.yaml:103:11)`,
+    check: 'stream-ids',
+    message: `ctx ${ctx(i)}: expected stream IDs /iommu@12000000:0x${(0x35 + i).toString(16)}/0x0, `
+      + 'but it has no IOMMU group; auxiliary has no .dma_configure',
+  }));
+  const dma = Array.from({ length: n }, (_, i) => ({
+    step: `step ${n + i + 2} (scenarios/host1x-tegra234.yaml:114:5)`,
+    check: 'dma-reaches-buffer',
+    message: `${i % 4 === 3 ? 'SID 0xc21' : `ctx ${ctx(i)}`}: DMA at 0x80000000 -> unidentified stream fault`,
+  }));
+  return {
+    ...r,
+    variants: [works, fails],
+    scenarios: [scenario],
+    results: [
+      { ...r.results[0], coverage: cov(n, n) },
+      {
+        ...r.results[3],
+        failures: [...stream, ...dma],
+        coverage: cov(n, 0, Array.from({ length: n }, (_, i) => `ctx ${ctx(i)} (nvidia,tegra234-host1x.${ctx(i)}.${i}): ${ALL_MISSED}`)),
+      },
+    ],
+    bench: [],
+    errors: [],
+    exit_code: 0,
   };
 }
 

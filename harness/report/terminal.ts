@@ -5,9 +5,9 @@
 import { table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND,
-  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line,
-  input_error_line, overall_cell, sanitise, verdict_cell, wrap,
+  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND, any_marked,
+  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups,
+  findings, input_error_line, missed_lines, overall_cell, sanitise, verdict_cell, wrap,
 } from './common.ts';
 
 /** A cell: one line, or several lines drawn one under the other. */
@@ -43,14 +43,14 @@ function verdict_matrix(r: Results): string {
     ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
     ['(overall)', ...r.variants.map(overall_cell)],
   ];
-  return `Verdicts\n${draw(rows)}\n${UNEXPECTED_LEGEND}`;
+  return `Verdicts\n${draw(rows)}${any_marked(r) ? `\n${UNEXPECTED_LEGEND}` : ''}`;
 }
 
 function coverage_table(r: Results): string {
   const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
   const rows = [COVERAGE_HEADER, ...sums.map(({ name, c }) => [name, ...coverage_cells(c)])];
-  const missed = sums.flatMap(({ name, c }) => c.missed.map((m) => `  ${name}: ${m}`));
-  const tail = missed.length > 0 ? `\nMissed:\n${missed.map(sanitise).join('\n')}` : '';
+  const missed = missed_lines(r).flatMap((m) => wrap(m, WRAP, '  ', '    '));
+  const tail = missed.length > 0 ? `\nMissed:\n${missed.join('\n')}` : '';
   return `Notifier coverage (context devices created, summed over scenarios)\n${draw(rows)}${tail}`;
 }
 
@@ -82,7 +82,12 @@ function failure_list(r: Results): string {
   for (const run of r.results) {
     if (run.failures.length === 0) continue;
     out.push(sanitise(`  ${run.scenario} x ${run.variant} (${run.verdict})`));
-    for (const f of run.failures) out.push(...wrap(`${f.step}: ${f.check}: ${f.message}`, WRAP, '  - ', '      '));
+    const { groups, rest } = failure_groups(run);
+    for (const g of groups) {
+      out.push(...wrap(`${g.first.step}: ${g.check}: ${g.first.message}`, WRAP, '  - ', '      '));
+      if (g.more !== null) out.push(...wrap(g.more, WRAP, '    ', '      '));
+    }
+    if (rest !== null) out.push(...wrap(rest, WRAP, '  ', '      '));
   }
   for (const v of r.variants) {
     if (v.load_error !== null) out.push(...wrap(`${v.name} did not load: ${v.load_error}`, WRAP, '  ', '      '));
@@ -102,10 +107,15 @@ function input_errors(r: Results): string {
   return `Input errors\n${r.errors.map((e) => sanitise(input_error_line(e))).join('\n')}`;
 }
 
+function findings_list(r: Results): string {
+  return `Findings\n${findings(r).flatMap((f) => wrap(f, WRAP, '  ', '    ')).join('\n')}`;
+}
+
 /** The tables printed on the terminal at the end of a run. */
 export function format_terminal(r: Results): string {
   const parts = [
     `Kernel: ${sanitise(r.kernel)}`,
+    findings_list(r),
     verdict_matrix(r),
     coverage_table(r),
     cost_table(r),

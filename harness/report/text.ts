@@ -5,9 +5,9 @@
 import { getBorderCharacters, table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, UNEXPECTED_LEGEND, bench_cells, core_edit_lines, coverage_cells,
-  coverage_sum, exit_line, input_error_line, overall_cell, sanitise, to_ascii,
-  verdict_cell, wrap,
+  BASELINE, UNEXPECTED_LEGEND, any_marked, bench_cells, core_edit_lines, coverage_cells,
+  coverage_sum, exit_line, failure_groups, findings, input_error_line, missed_lines,
+  overall_cell, sanitise, to_ascii, verdict_cell, wrap,
 } from './common.ts';
 
 const WIDTH = 80;
@@ -102,7 +102,7 @@ function verdict_matrix(r: Results): string[] {
     out.push(...ascii_table(rows.map((row) => [row[0], ...group.map((g) => row[g])]), { first_max: MAX_KEY_COL }));
   }
   if (!fits) r.variants.forEach((v, i) => out.push(...para(v.name, `  ${variant_key(i)} = `, '      ')));
-  out.push(UNEXPECTED_LEGEND);
+  if (any_marked(r)) out.push(UNEXPECTED_LEGEND);
   return out;
 }
 
@@ -116,9 +116,8 @@ function coverage(r: Results): string[] {
   out.push(...para('ctx: contexts created; ADD/REMOVED: BUS_NOTIFY_ADD_DEVICE / '
     + 'BUS_NOTIFY_REMOVED_DEVICE reached the IOMMU core; dma_cfg: dma_configure ran; '
     + 'probe/release: iommu_probe_device / iommu_release_device ran.'));
-  for (const { name, c } of sums) {
-    for (const m of c.missed) out.push(...para(`${name}: ${m}`, '  missed ', '    '));
-  }
+  const missed = missed_lines(r);
+  if (missed.length > 0) out.push('Missed:', ...missed.flatMap((m) => para(m, '  ', '    ')));
   return out;
 }
 
@@ -164,7 +163,12 @@ function failures(r: Results): string[] {
   for (const run of r.results) {
     if (run.failures.length === 0) continue;
     out.push(...para(`${run.scenario} x ${run.variant} (${run.verdict}):`, '  ', '    '));
-    for (const f of run.failures) out.push(...lines(`${f.step}: ${f.check}: ${f.message}`, '  - ', '      '));
+    const { groups, rest } = failure_groups(run);
+    for (const g of groups) {
+      out.push(...lines(`${g.first.step}: ${g.check}: ${g.first.message}`, '  - ', '      '));
+      if (g.more !== null) out.push(...para(g.more, '    ', '      '));
+    }
+    if (rest !== null) out.push(...para(rest, '  ', '      '));
   }
   for (const v of r.variants) {
     if (v.load_error !== null) out.push(...lines(`${v.name} did not load: ${v.load_error}`, '  ', '      '));
@@ -200,11 +204,17 @@ function input_errors(r: Results): string[] {
   return ['Input errors', ...r.errors.flatMap((e) => para(input_error_line(e), '  ', '      '))];
 }
 
+/** One line per variant: verdict against expect and the checks that failed. */
+function findings_section(r: Results): string[] {
+  return ['Findings', ...findings(r).flatMap((f) => para(f, '  ', '    '))];
+}
+
 /** The summary for mail: ASCII, at most 80 columns a line, deterministic. */
 export function format_text(r: Results): string {
   const sections = [
     para(`IOMMU context devices: ${r.variants.length} designs on ${r.scenarios.length} scenarios`),
     para(`Kernel: ${r.kernel}`),
+    findings_section(r),
     verdict_matrix(r),
     coverage(r),
     design_cost(r),

@@ -20,7 +20,9 @@ const variant: Variant = {
   name: 'auxiliary-bus',
   summary: 'Contexts as auxiliary devices: no .dma_configure, not in iommu_buses, so no IOMMU context',
   series: [
-    { subject: 'Re: [PATCH v2 02/13] drivers: base: Add generic dma context bus (Greg Kroah-Hartman: "why not the auxiliary bus?")', link: 'https://lore.kernel.org/all/2026042346-trustable-register-095a@gregkh/' },
+    { subject: 'Re: [PATCH v2 02/13] drivers: base: Add generic dma context bus (Greg Kroah-Hartman: why not the auxiliary bus?)', link: 'https://lore.kernel.org/all/2026042428-blemish-helpline-7d8d@gregkh/' },
+    { subject: 'Re: [PATCH v2 02/13] (Vishnu Reddy: aux bus has no .dma_configure and is not in iommu_buses)', link: 'https://lore.kernel.org/all/1e039dd5-da3f-19b2-ef98-29e64fdd925d@oss.qualcomm.com/' },
+    { subject: 'Re: [PATCH v2 02/13] (Greg Kroah-Hartman: agreed, make a custom bus type instead)', link: 'https://lore.kernel.org/all/2026042442-luxurious-antonym-f20c@gregkh/' },
   ],
   expect: 'fails',
   boot() {

@@ -93,9 +93,10 @@ const variant: Variant = {
   name: 'iris-vpu-bus',
   summary: 'One built-in bus per driver (Iris, host1x, QDA), each with .dma_configure, a create helper and its own iommu_buses entry',
   series: [
-    { subject: '[PATCH v5 01/11] media: iris: add iris vpu bus support and register it with iommu_buses', link: 'https://lore.kernel.org/all/20260509-glymur-v5-1-7fbb340c5dbd@oss.qualcomm.com/' },
+    { subject: '[PATCH v6 01/14] media: iris: Add iris vpu bus support', link: 'https://lore.kernel.org/all/20260515-glymur-v6-1-f6a99cb43a24@oss.qualcomm.com/' },
     { subject: '[PATCH v8 02/12] iommu: Add iris-vpu-bus to iommu_buses', link: 'https://lore.kernel.org/all/20260610-glymur-v8-2-1c79b9d51fc0@oss.qualcomm.com/' },
-    { subject: '[PATCH v1 04/15] accel/qda: Add compute context-bank bus', link: 'https://lore.kernel.org/all/20260519-qda-series-v1-4-b2d984c297f8@oss.qualcomm.com/' },
+    { subject: 'QDA series v1 04/15: the qda-compute-cb bus with .dma_configure and create_qda_cb_device()', link: 'https://lore.kernel.org/all/20260519-qda-series-v1-4-b2d984c297f8@oss.qualcomm.com/' },
+    { subject: 'QDA series v1 05/15: add qda-compute-cb to iommu_buses', link: 'https://lore.kernel.org/all/20260519-qda-series-v1-5-b2d984c297f8@oss.qualcomm.com/' },
   ],
   expect: 'works',
   boot(k) {

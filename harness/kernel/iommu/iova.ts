@@ -9,9 +9,13 @@
 //
 // Data layout: the rbtree is kept in typed arrays indexed by node number (node 0 is the nil
 // sentinel, node 1 the anchor) with a free list of node numbers, so 100,000 live ranges cost a
-// few MB of flat arrays and no objects. Every operation is the C's: O(1) amortised for the
-// usual top-down allocate/free pattern (the cached node and rb_prev walks), O(log n) for the
-// lookup by pfn that free_iova() does. pfns are doubles: exact up to 2^53.
+// few MB of flat arrays and no objects. Two shortcuts that change no result keep the usual
+// patterns (map/unmap one buffer among many live ones, FIFO rings) flat in cost as the tree
+// grows: the leftmost node is remembered (rb_prev of it is NIL without climbing to the root,
+// what rb_root_cached does elsewhere in the kernel), and an open hash from pfn_lo to node
+// answers free_iova(pfn_lo) before the root-down search the C does. What stays as in the C:
+// with fragmented free space the downward walk is linear in the ranges it passes (the kernel
+// hides that behind the rcache, which the model does not have). pfns are doubles: exact to 2^53.
 
 /** IOVA_ANCHOR (~0UL): the anchor's pfn_lo and pfn_hi */
 export const IOVA_ANCHOR = Number.MAX_SAFE_INTEGER;
@@ -50,6 +54,10 @@ export interface iova_domain {
   nr_free: number;
   /** ranges in the tree, the anchor not counted */
   live: number;
+  /** the lowest node (the anchor when empty) */
+  leftmost: number;
+  /** pfn_lo -> node, 0 = empty slot; a slot is overwritten on collision (a miss falls back to the tree) */
+  by_pfn: Int32Array;
 }
 
 /** fls_long(): 1-based index of the highest set bit, 0 for 0 */
@@ -86,6 +94,7 @@ export function init_iova_domain(granule: number, start_pfn: number, capacity = 
     pfn_lo: new Float64Array(n), pfn_hi: new Float64Array(n),
     left: new Int32Array(n), right: new Int32Array(n), parent: new Int32Array(n), red: new Uint8Array(n),
     nr_nodes: 2, free_nodes: new Int32Array(n), nr_free: 0, live: 0,
+    leftmost: ANCHOR, by_pfn: new Int32Array(64),
   };
   iovad.pfn_lo[ANCHOR] = IOVA_ANCHOR;
   iovad.pfn_hi[ANCHOR] = IOVA_ANCHOR;
@@ -130,6 +139,7 @@ function free_iova_mem(iovad: iova_domain, node: number): void {
 
 /** rb_prev() (lib/rbtree.c): the node just below, NIL if none */
 function rb_prev(t: iova_domain, n: number): number {
+  if (n === t.leftmost) return NIL;
   if (t.left[n] !== NIL) {
     n = t.left[n]!;
     while (t.right[n] !== NIL) n = t.right[n]!;
@@ -159,9 +169,26 @@ function rb_next(t: iova_domain, n: number): number {
 }
 
 function rb_first(t: iova_domain): number {
-  let n = t.root;
-  while (t.left[n] !== NIL) n = t.left[n]!;
-  return n;
+  return t.leftmost;
+}
+
+// --- the pfn_lo index -------------------------------------------------------------------------
+
+function by_pfn_slot(t: iova_domain, pfn: number): number {
+  return pfn & (t.by_pfn.length - 1);
+}
+
+function by_pfn_insert(t: iova_domain, node: number): void {
+  if (t.live * 2 > t.by_pfn.length) {
+    t.by_pfn = new Int32Array(t.by_pfn.length * 4);
+    for (let n = t.leftmost; n !== NIL; n = rb_next(t, n)) if (n !== ANCHOR) t.by_pfn[by_pfn_slot(t, t.pfn_lo[n]!)] = n;
+  }
+  t.by_pfn[by_pfn_slot(t, t.pfn_lo[node]!)] = node;
+}
+
+function by_pfn_remove(t: iova_domain, node: number): void {
+  const slot = by_pfn_slot(t, t.pfn_lo[node]!);
+  if (t.by_pfn[slot] === node) t.by_pfn[slot] = NIL;
 }
 
 function rotate_left(t: iova_domain, x: number): void {
@@ -305,8 +332,10 @@ function iova_insert_rbtree(t: iova_domain, node: number, start: number): boolea
   if (parent === NIL) t.root = node;
   else if (lo < t.pfn_lo[parent]!) t.left[parent] = node;
   else t.right[parent] = node;
+  if (lo < t.pfn_lo[t.leftmost]!) t.leftmost = node;
   rb_insert_color(t, node);
   t.live++;
+  by_pfn_insert(t, node);
   return true;
 }
 
@@ -425,6 +454,8 @@ export function alloc_iova_fast(iovad: iova_domain, size: number, limit_pfn: num
 
 /** private_find_iova() (iova.c): the node whose range holds pfn, NIL if none */
 function private_find_iova(iovad: iova_domain, pfn: number): number {
+  const hit = iovad.by_pfn[by_pfn_slot(iovad, pfn)]!;
+  if (hit !== NIL && iovad.pfn_lo[hit] === pfn) return hit;
   let node = iovad.root;
   while (node !== NIL) {
     if (pfn < iovad.pfn_lo[node]!) node = iovad.left[node]!;
@@ -443,6 +474,8 @@ export function find_iova(iovad: iova_domain, pfn: number): iova | null {
 /** private_free_iova() (iova.c) */
 function private_free_iova(iovad: iova_domain, node: number): void {
   __cached_rbnode_delete_update(iovad, node);
+  by_pfn_remove(iovad, node);
+  if (node === iovad.leftmost) iovad.leftmost = rb_next(iovad, node);
   rb_erase(iovad, node);
   iovad.live--;
   free_iova_mem(iovad, node);

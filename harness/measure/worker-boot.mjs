@@ -1,0 +1,7 @@
+// A worker thread starts without tsx's module hooks: register them, then load the TypeScript
+// entry named in workerData. (Node 20 cannot strip types itself; see toolchain.md.)
+import { workerData } from 'node:worker_threads';
+import { register } from 'tsx/esm/api';
+
+register();
+await import(workerData.entry);
