@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Failure, RunResult } from '../measure/results.ts';
 import {
-  bench_ties, format_ops, format_ratio, run_unexpected, sanitise, to_ascii, verdict_cell, wrap,
+  MAX_CHECKS, any_marked, bench_ties, failure_context, failure_groups, findings, format_ops,
+  format_ratio, missed_lines, more_line, run_unexpected, sanitise, to_ascii, verdict_cell, wrap,
 } from './common.ts';
-import { sample_results } from './sample.test-data.ts';
+import { many_failures_results, sample_results } from './sample.test-data.ts';
 
 describe('sanitise', () => {
   it('turns tabs and line breaks into spaces and other control characters into ?', () => {
@@ -67,5 +69,86 @@ describe('benchmark cells', () => {
     expect(format_ratio(0.371)).toBe('0.37x');
     expect(format_ratio(0.0123)).toBe('0.012x');
     expect(format_ratio(0.0000151)).toBe('1.5e-5x');
+  });
+});
+
+describe('failure groups', () => {
+  const fail = (check: string, message: string): Failure => ({ step: 'step 1 (s.yaml:1:1)', check, message });
+
+  it('collapses 100 similar failures into the first one and one line', () => {
+    const run = many_failures_results(100).results[1];
+    const { groups, rest } = failure_groups(run);
+    expect(rest).toBeNull();
+    expect(groups.map((g) => [g.check, g.count])).toEqual([['stream-ids', 100], ['dma-reaches-buffer', 100]]);
+    expect(groups[0].first).toBe(run.failures[0]);
+    expect(groups[0].more).toBe('(+99 more stream-ids failures: 99 contexts, ctx host1x-ctx.1 .. host1x-ctx.99)');
+    expect(groups[1].more).toBe('(+99 more dma-reaches-buffer failures: 74 contexts, ctx host1x-ctx.1 .. host1x-ctx.98; SID 0xc21)');
+  });
+
+  it('names up to three contexts, counts the rest, and says nothing of a single failure', () => {
+    expect(more_line('isolation', [])).toBeNull();
+    expect(more_line('isolation', [fail('isolation', 'ctx a: x')])).toBe('(+1 more isolation failure: ctx a)');
+    expect(more_line('isolation', ['ctx a: x', 'ctx b: y', 'ctx a: z', 'no subject'].map((m) => fail('isolation', m))))
+      .toBe('(+4 more isolation failures: ctx a, b; 1 on neither)');
+    expect(more_line('teardown-leak', [fail('teardown-leak', 'leak'), fail('teardown-leak', 'leak')]))
+      .toBe('(+2 more teardown-leak failures)');
+  });
+
+  it('reads the context only from a "ctx <name>: " prefix', () => {
+    expect(failure_context('ctx non-pixel: DMA with SID 0x1947')).toBe('non-pixel');
+    expect(failure_context('iommu_probe_device never ran for ctx pixel: x')).toBeNull();
+  });
+
+  it('shows at most MAX_CHECKS checks and one line for the others', () => {
+    const base = sample_results().results[3];
+    const failures = Array.from({ length: MAX_CHECKS + 4 }, (_, i) => fail(`check-${i}`, `ctx c${i}: broken`));
+    const run: RunResult = { ...base, failures: [...failures, ...failures] };
+    const { groups, rest } = failure_groups(run);
+    expect(groups.length).toBe(MAX_CHECKS);
+    expect(rest).toBe(`(+8 more failures of 4 other checks: check-${MAX_CHECKS}, check-${MAX_CHECKS + 1}, check-${MAX_CHECKS + 2} and 1 more)`);
+  });
+});
+
+describe('missed lines', () => {
+  it('collapses contexts that missed the same steps into one line per variant and scenario', () => {
+    expect(missed_lines(many_failures_results(89))).toEqual([
+      'auxiliary-bus on iris-sm8550: 89/89 contexts missed ADD_DEVICE, REMOVED_DEVICE, '
+        + 'dma_configure, iommu_probe_device, iommu_release_device',
+    ]);
+  });
+
+  it('names up to three contexts when only some of them missed a set', () => {
+    expect(missed_lines(sample_results())).toEqual([
+      'auxiliary-bus on iris-sm8550: 1/2 contexts missed ADD_DEVICE, REMOVED_DEVICE, dma_configure (ctx non-pixel)',
+      'auxiliary-bus on iris-sm8550: 1/2 contexts missed ADD_DEVICE (ctx pixel)',
+    ]);
+    const r = many_failures_results(10);
+    r.results[1].coverage.contexts = 12;
+    r.results[1].coverage.missed.push('something else entirely', 'something else entirely');
+    expect(missed_lines(r)).toEqual([
+      'auxiliary-bus on iris-sm8550: 10/12 contexts missed ADD_DEVICE, REMOVED_DEVICE, dma_configure, '
+        + 'iommu_probe_device, iommu_release_device (ctx host1x-ctx.0, host1x-ctx.1, host1x-ctx.2 and 7 more)',
+      'auxiliary-bus on iris-sm8550: something else entirely (x2)',
+    ]);
+  });
+});
+
+describe('findings', () => {
+  it('gives each variant its verdict against its expect and its failed checks with counts', () => {
+    expect(findings(sample_results())).toEqual([
+      'dma-context-bus: works as expected (scenarios: 3 pass)',
+      'auxiliary-bus: fails as expected: stream-ids x1, teardown-leak x1 (scenarios: 1 fail, 1 pass, 1 unsupported)',
+      'platform-device: error, but expected works: did not load; variant-load x1 (scenarios: 1 error)',
+      '1 scenario file did not load (see Input errors)',
+    ]);
+    expect(findings(many_failures_results(100))).toEqual([
+      'dma-context-bus: works as expected (scenarios: 1 pass)',
+      'auxiliary-bus: fails as expected: stream-ids x100, dma-reaches-buffer x100 (scenarios: 1 fail)',
+    ]);
+  });
+
+  it('knows whether any verdict cell carries the marker', () => {
+    expect(any_marked(sample_results())).toBe(true);
+    expect(any_marked(many_failures_results(3))).toBe(false);
   });
 });

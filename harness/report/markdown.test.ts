@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { format_markdown, md } from './markdown.ts';
-import { hostile_results, sample_results } from './sample.test-data.ts';
+import { UNEXPECTED_LEGEND } from './common.ts';
+import { hostile_results, many_failures_results, sample_results } from './sample.test-data.ts';
 
 /** Cells in a table row: pipes not escaped by a backslash, minus the outer two. */
 function cell_count(row: string): number {
@@ -25,7 +26,7 @@ describe('format_markdown', () => {
     const out = format_markdown(sample_results());
     expect(out.startsWith('# ')).toBe(true);
     expect(out).toContain('Kernel: Linux v6.12 (modelled)');
-    for (const h of ['Verdicts', 'Notifier coverage', 'Design cost', 'Benchmarks', 'Failures', 'Variants', 'Input errors']) {
+    for (const h of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Benchmarks', 'Failures', 'Variants', 'Input errors']) {
       expect(out).toContain(`\n## ${h}\n`);
     }
     expect(out).toContain('### iris-sm8550 \u00d7 auxiliary-bus (fail)');
@@ -47,5 +48,26 @@ describe('format_markdown', () => {
     const out = format_markdown(hostile_results());
     expect(out).not.toMatch(/[\t\r\u2028\u0007]/);
     expect(out).toBe(format_markdown(hostile_results()));
+  });
+
+  it('opens with the findings and shows the legend only when a cell is marked', () => {
+    const out = format_markdown(sample_results());
+    expect(out.indexOf('\n## Findings\n')).toBeLessThan(out.indexOf('\n## Verdicts\n'));
+    expect(out).toContain('\n- auxiliary-bus: fails as expected: stream-ids x1, teardown-leak x1 (scenarios: 1 fail, 1 pass, 1 unsupported)\n');
+    expect(out).toContain(md(UNEXPECTED_LEGEND));
+    expect(format_markdown(many_failures_results(3))).not.toContain(md(UNEXPECTED_LEGEND));
+  });
+
+  it('collapses 100 similar failures and missed contexts to a bounded number of lines', () => {
+    const out = format_markdown(many_failures_results(100));
+    const section = out.slice(out.indexOf('\n## Failures\n'), out.indexOf('\n## Variants\n')).trim().split('\n');
+    expect(section.length).toBeLessThanOrEqual(8);
+    expect(section).toContain('  - (+99 more stream-ids failures: 99 contexts, ctx host1x-ctx.1 .. host1x-ctx.99)');
+    expect(out).toContain('\n- auxiliary-bus on iris-sm8550: 100/100 contexts missed ADD_DEVICE, REMOVED_DEVICE, '
+      + 'dma_configure, iommu_probe_device, iommu_release_device\n');
+    expect(out).not.toContain('host1x-ctx.50');
+    const n = (s: string): number => s.split('\n').length;
+    // ten times the failures: at most a few more lines, from wider numbers in tables and wraps
+    expect(n(format_markdown(many_failures_results(1000)))).toBeLessThanOrEqual(n(out) + 4);
   });
 });

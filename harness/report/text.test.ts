@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Results } from '../measure/results.ts';
 import { format_text } from './text.ts';
-import { hostile_results, sample_results } from './sample.test-data.ts';
+import { UNEXPECTED_LEGEND } from './common.ts';
+import { hostile_results, many_failures_results, sample_results } from './sample.test-data.ts';
 
 function check_mail_lines(text: string): void {
   expect(text.endsWith('\n')).toBe(true);
@@ -55,5 +56,34 @@ describe('format_text', () => {
     expect(text).toContain('  - step 7 (scenarios/iris-sm8550.yaml:21:5): stream-ids: ctx non-pixel');
     expect(text).toContain('\n      dma_configure was never called');
     expect(text).toContain('scenarios/broken.yaml:12:7: unknown key');
+  });
+
+  it('starts with the findings, one line per variant', () => {
+    const text = format_text(sample_results());
+    expect(text.indexOf('\nFindings\n')).toBeGreaterThan(0);
+    expect(text.indexOf('\nFindings\n')).toBeLessThan(text.indexOf('\nVerdicts\n'));
+    expect(text).toContain('\n  dma-context-bus: works as expected (scenarios: 3 pass)\n');
+    expect(text).toContain('\n  auxiliary-bus: fails as expected: stream-ids x1, teardown-leak x1 (scenarios:\n');
+  });
+
+  it('shows the legend only when some cell carries the marker', () => {
+    expect(format_text(sample_results())).toContain(UNEXPECTED_LEGEND);
+    expect(format_text(many_failures_results(3))).not.toContain(UNEXPECTED_LEGEND);
+    expect(format_text(many_failures_results(3))).not.toMatch(/ \* /);
+  });
+
+  it('collapses 100 similar failures and missed contexts to a bounded number of lines', () => {
+    const text = format_text(many_failures_results(100));
+    check_mail_lines(text);
+    const section = text.slice(text.indexOf('\nFailures\n'), text.indexOf('\nVariants\n')).trim().split('\n');
+    // heading, run line, and per check: the first failure (3 lines) and the "+99 more" line (2)
+    expect(section.length).toBeLessThanOrEqual(12);
+    expect(section).toContain('    (+99 more stream-ids failures: 99 contexts, ctx host1x-ctx.1 ..');
+    expect(text).toContain('  auxiliary-bus on iris-sm8550: 100/100 contexts missed ADD_DEVICE,');
+    expect(text).not.toContain('host1x-ctx.50');
+    // the report does not grow with the number of failures
+    const n = (s: string): number => s.split('\n').length;
+    // ten times the failures: at most a few more lines, from wider numbers in tables and wraps
+    expect(n(format_text(many_failures_results(1000)))).toBeLessThanOrEqual(n(text) + 4);
   });
 });

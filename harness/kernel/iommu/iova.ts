@@ -504,7 +504,11 @@ export function reserve_iova(iovad: iova_domain, pfn_lo: number, pfn_hi: number)
   for (let node = rb_first(iovad); node !== NIL; node = rb_next(iovad, node)) {
     if (pfn_lo <= iovad.pfn_hi[node]! && pfn_hi >= iovad.pfn_lo[node]!) {
       // __adjust_overlap_range()
-      if (pfn_lo < iovad.pfn_lo[node]!) iovad.pfn_lo[node] = pfn_lo;
+      if (pfn_lo < iovad.pfn_lo[node]!) {
+        by_pfn_remove(iovad, node);
+        iovad.pfn_lo[node] = pfn_lo;
+        iovad.by_pfn[by_pfn_slot(iovad, pfn_lo)] = node;
+      }
       if (pfn_hi > iovad.pfn_hi[node]!) pfn_lo = iovad.pfn_hi[node]! + 1;
       if (pfn_lo >= iovad.pfn_lo[node]! && pfn_hi <= iovad.pfn_hi[node]!) {
         return { pfn_lo: iovad.pfn_lo[node]!, pfn_hi: iovad.pfn_hi[node]! };
