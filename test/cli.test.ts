@@ -1,8 +1,14 @@
 // End-to-end tests of `npm run compare` (harness/cli.ts) run as a child process, as a user
 // runs it: the shipped scenarios, determinism, the mail text, malformed scenario files (one
-// per error kind of scenario-format.md), the options, the verdict `unsupported` and an IOMMU
-// registered late. Each CLI run costs a tsx start-up, so the runs are made once, in
-// beforeAll, a few at a time, and the tests only read what they left behind.
+// per error kind of scenario-format.md's Errors section), the options, the verdict
+// `unsupported` and an IOMMU registered late.
+//
+// Every CLI run pays for a tsx start-up and the loading of the variants (2-3 s on a busy
+// machine), so the runs are all made once, in the top-level beforeAll, two at a time, and the
+// tests only read what they left behind. The malformed files share one run (each file is
+// loaded on its own, so one run shows every error and that the good file still runs); two
+// of them also get a run of their own (good file + that file) to pin the exit code on one
+// bad file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,9 +25,8 @@ const GOOD = 'scenarios/iris-sm8550.yaml';
 const SHIPPED = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp'];
 const VARIANTS = ['auxiliary-bus', 'dma-context-bus', 'iris-vpu-bus'];
 const WORKING = ['dma-context-bus', 'iris-vpu-bus'];
-/** how many CLI processes run at once */
+/** how many CLI processes run at once (the suite is meant for 2 cores) */
 const PARALLEL = 2;
-const HOOK_TIMEOUT = 60_000;
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -37,29 +42,14 @@ function cli(args: string[]): Promise<Run> {
   });
 }
 
-/** Runs the jobs, at most `n` at a time, keeping their order. */
-async function pool<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
-  const out: T[] = new Array<T>(jobs.length);
+/** Runs the jobs, at most `n` at a time. */
+async function pool(jobs: Array<() => Promise<void>>, n: number): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
+    while (next < jobs.length) await jobs[next++]!();
   };
   await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
-  return out;
 }
-
-const tmp_dirs: string[] = [];
-function tmp(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), `cli-test-${prefix}-`));
-  tmp_dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of tmp_dirs) rmSync(d, { recursive: true, force: true });
-});
 
 function read_json(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8')) as unknown;
@@ -78,150 +68,7 @@ function run_of(r: Results, scenario: string, variant: string): RunResult {
 /** A Node stack trace line ("    at f (file:1:2)"). */
 const STACK_LINE = /^\s+at /m;
 
-// ------------------------------------------------------------------ 1-3: shipped scenarios
-
-describe('the shipped scenarios (--bench off)', () => {
-  let out1 = '';
-  let out2 = '';
-  let first: Run;
-  let second: Run;
-  let r: Results;
-
-  beforeAll(async () => {
-    out1 = tmp('shipped1');
-    out2 = tmp('shipped2');
-    [first, second] = await Promise.all([
-      cli(['--bench', 'off', '--out', out1]),
-      cli(['--bench', 'off', '--out', out2]),
-    ]);
-    r = results_of(out1);
-  }, HOOK_TIMEOUT);
-
-  it('exits 0 and writes summary.md, summary.txt and results.json', () => {
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    expect(second.code).toBe(0);
-    for (const f of ['summary.md', 'summary.txt', 'results.json']) expect(existsSync(join(out1, f)), f).toBe(true);
-    expect(r.exit_code).toBe(0);
-  });
-
-  it('results.json has the fixed field names', () => {
-    const raw = read_json(join(out1, 'results.json')) as Record<string, unknown>;
-    expect(typeof raw['kernel']).toBe('string');
-    expect(raw['kernel']).toMatch(/6\.15/);
-    expect(Array.isArray(raw['bench'])).toBe(true);
-    expect(raw['bench']).toEqual([]);
-    expect(r.variants.map((v) => v.name)).toEqual(VARIANTS);
-    for (const v of r.variants) {
-      expect(Object.keys(v)).toEqual(expect.arrayContaining(['name', 'expect', 'verdict']));
-      expect(['works', 'fails']).toContain(v.expect);
-      expect(['works', 'fails', 'error']).toContain(v.verdict);
-    }
-    expect(r.results).toHaveLength(SHIPPED.length * VARIANTS.length);
-    for (const run of r.results) {
-      expect(Object.keys(run)).toEqual(expect.arrayContaining(['scenario', 'variant', 'verdict', 'failures', 'coverage']));
-      expect(['pass', 'fail', 'unsupported', 'error']).toContain(run.verdict);
-      for (const f of run.failures) {
-        expect(typeof f.step).toBe('string');
-        expect(typeof f.check).toBe('string');
-        expect(typeof f.message).toBe('string');
-      }
-      for (const k of ['contexts', 'add_notified', 'removed_notified', 'dma_configured', 'iommu_probed', 'iommu_released'] as const) {
-        expect(Number.isInteger(run.coverage[k]), `${run.scenario} x ${run.variant}: coverage.${k}`).toBe(true);
-      }
-    }
-    expect([...new Set(r.results.map((x) => x.scenario))].sort()).toEqual(SHIPPED);
-    expect(r.errors).toEqual([]);
-  });
-
-  it('dma-context-bus and iris-vpu-bus pass every scenario with every context probed and released', () => {
-    for (const name of WORKING) {
-      const v = r.variants.find((x) => x.name === name)!;
-      expect(v.expect).toBe('works');
-      expect(v.verdict).toBe('works');
-      for (const scn of SHIPPED) {
-        const run = run_of(r, scn, name);
-        expect(run.verdict, `${scn} x ${name}: ${JSON.stringify(run.failures[0])}`).toBe('pass');
-        expect(run.failures).toEqual([]);
-        expect(run.coverage.contexts).toBeGreaterThan(0);
-        expect(run.coverage.iommu_probed).toBe(run.coverage.contexts);
-        expect(run.coverage.iommu_released).toBe(run.coverage.contexts);
-      }
-    }
-  });
-
-  it('auxiliary-bus fails every scenario, never reaches the IOMMU core, and says why', () => {
-    const v = r.variants.find((x) => x.name === 'auxiliary-bus')!;
-    expect(v.expect).toBe('fails');
-    expect(v.verdict).toBe('fails');
-    for (const scn of SHIPPED) {
-      const run = run_of(r, scn, 'auxiliary-bus');
-      expect(run.verdict, scn).toBe('fail');
-      expect(run.coverage.contexts).toBeGreaterThan(0);
-      expect(run.coverage.iommu_probed).toBe(0);
-      const messages = run.failures.map((f) => f.message);
-      expect(messages.some((m) => m.includes('no .dma_configure')), scn).toBe(true);
-      expect(messages.some((m) => m.includes('not in iommu_buses')), scn).toBe(true);
-      // the SMMU blocks the context's stream: the same hex SID on both sides of the fault
-      expect(messages.some((m) => /SID (0x[0-9a-f]+)\b.*unidentified stream fault.*Stream ID \1\b/.test(m)), scn).toBe(true);
-    }
-  });
-
-  it('two runs give byte-identical summary.txt, summary.md and results.json', () => {
-    for (const f of ['summary.txt', 'summary.md', 'results.json']) {
-      expect(readFileSync(join(out2, f)).equals(readFileSync(join(out1, f))), f).toBe(true);
-    }
-    expect(second.stdout).toBe(first.stdout);
-  });
-
-  it('summary.txt is pure ASCII with lines of at most 80 columns', () => {
-    const text = readFileSync(join(out1, 'summary.txt'), 'utf8');
-    expect(text.length).toBeGreaterThan(0);
-    const lines = text.split('\n');
-    lines.forEach((line, i) => {
-      expect(/^[\x20-\x7e]*$/.test(line), `line ${i + 1} is not printable ASCII: ${JSON.stringify(line)}`).toBe(true);
-      expect(line.length, `line ${i + 1} is ${line.length} columns: ${line}`).toBeLessThanOrEqual(80);
-    });
-  });
-});
-
-// ------------------------------------------------------------------ the default quick bench
-
-describe('the default run (quick benchmark)', () => {
-  let run: Run;
-  let r: Results;
-
-  beforeAll(async () => {
-    const out = tmp('bench');
-    run = await cli(['--out', out]);
-    r = results_of(out);
-  }, HOOK_TIMEOUT);
-
-  it('exits 0 and has bench rows with a flat-lookup baseline and translate-hot ratios', () => {
-    expect(run.code).toBe(0);
-    expect(r.bench.length).toBeGreaterThan(0);
-    const base = r.bench.filter((b) => b.name === 'flat-lookup');
-    expect(base.length).toBeGreaterThan(0);
-    for (const b of base) {
-      expect(b.ops_per_sec).toBeGreaterThan(0);
-      expect(b.ratio).toBe(1);
-    }
-    const hot = r.bench.filter((b) => b.name === 'translate-hot');
-    for (const name of WORKING) {
-      const mine = hot.filter((b) => b.variant === name);
-      expect(mine.length, name).toBeGreaterThan(0);
-      for (const b of mine) {
-        expect(b.note).toBeNull();
-        expect(b.ops_per_sec).toBeGreaterThan(0);
-        expect(b.ratio).toBeGreaterThan(0);
-      }
-    }
-    // a design that failed verification is not timed, and says so
-    for (const b of hot.filter((x) => x.variant === 'auxiliary-bus')) expect(b.note).toMatch(/not measured/);
-  });
-});
-
-// ------------------------------------------------------------------ 4: malformed scenarios
+// ------------------------------------------------------------------ malformed files
 
 /**
  * A valid scenario; each case below replaces some of its lines (1-based). The expected column
@@ -250,11 +97,13 @@ const BASE = [
 
 interface BadCase {
   name: string;
-  /** line number -> new text (an array inserts several lines in its place) */
+  /** line number -> new text (an array puts several lines in its place) */
   edit: Record<number, string | string[]>;
   line: number;
   col: number;
   message: RegExp;
+  /** a known bug of the harness (see the comment at the case): the test is it.fails */
+  bug?: true;
 }
 
 const BAD: BadCase[] = [
@@ -265,6 +114,7 @@ const BAD: BadCase[] = [
   { name: 'a missing required key', edit: { 15: '  - create_context: { parent: iris, id: 0 }' }, line: 15, col: 21, message: /missing required key 'name'/ },
   { name: 'a wrong type', edit: { 17: '  - dma: { context: non-pixel, buffer: q, write: "yes" }' }, line: 17, col: 50, message: /write must be true or false/ },
   { name: 'a DTS syntax error, positioned in the file', edit: { 11: '                  <1 &apps_smmu 0x1947 0x0 1;' }, line: 11, col: 45, message: /';'/ },
+  { name: 'a DTS syntax error after a tab', edit: { 9: '    \tcompatible = "qcom,sm8550-iris" $;' }, line: 9, col: 38, message: /';' expected/ },
   { name: 'an unknown label in the DTS', edit: { 11: '                  <1 &smmu 0x1947 0x0 1>;' }, line: 11, col: 22, message: /unknown label 'smmu'/ },
   { name: 'an unknown label in a step', edit: { 14: '  - probe: iriss' }, line: 14, col: 12, message: /unknown node 'iriss'/ },
   { name: 'an unknown node path', edit: { 14: '  - probe: /soc/video-codec@aa00000' }, line: 14, col: 12, message: /unknown node path '\/soc\/video-codec@aa00000'/ },
@@ -295,152 +145,309 @@ const BAD: BadCase[] = [
   },
   // the good file, loaded first, already has this identifier
   { name: 'a duplicate scenario identifier', edit: { 1: 'scenario: iris-sm8550' }, line: 1, col: 11, message: /duplicate scenario identifier 'iris-sm8550'/ },
+  // BUG (harness/cli.ts, scenario_key_position): the duplicate's position comes from a regex
+  // over the raw text (/^scenario\s*:/ and the column after the colon), not from the YAML node
+  // of the value, so a value on the next line is reported at 1:10 (end of line 1) and a quoted
+  // key at 1:1.
+  { name: 'a duplicate identifier on the line after its key', edit: { 1: ['scenario:', '  iris-sm8550'] }, line: 2, col: 3, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
+  { name: 'a duplicate identifier under a quoted key', edit: { 1: '"scenario": iris-sm8550' }, line: 1, col: 13, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
 ];
+/** the cases that also get a run of their own */
+const ALONE = ['YAML syntax (a stray })', 'a duplicate scenario identifier'];
 
-function bad_text(c: BadCase): string {
-  return BASE.flatMap((text, i) => c.edit[i + 1] ?? text).join('\n') + '\n';
+/** Case i's file: the base with its edit, and (unless edited) an identifier of its own. */
+function bad_text(c: BadCase, i: number): string {
+  const edit: Record<number, string | string[]> = { 1: `scenario: bad-${i}`, ...c.edit };
+  return BASE.flatMap((text, k) => edit[k + 1] ?? text).join('\n') + '\n';
 }
 
-describe('malformed scenario files', () => {
-  const runs = new Map<string, { file: string; out: string; run: Run }>();
+// ------------------------------------------------------------------ all the runs
 
-  beforeAll(async () => {
-    const dir = tmp('bad');
-    // the base itself must load, or every case below would test the wrong mistake
-    const base_file = join(dir, 'base.yaml');
-    writeFileSync(base_file, BASE.join('\n') + '\n');
-    const jobs = [{ name: 'base', file: base_file }, ...BAD.map((c, i) => {
-      const file = join(dir, `bad-${i}.yaml`);
-      writeFileSync(file, bad_text(c));
-      return { name: c.name, file };
-    })].map(({ name, file }, i) => async () => {
-      const out = join(dir, `out-${i}`);
-      const run = await cli(['--bench', 'off', '--out', out, '--scenarios', GOOD, file]);
-      runs.set(name, { file, out, run });
-    });
-    await pool(jobs, PARALLEL);
-  }, HOOK_TIMEOUT * 2);
+interface Job { args: string[]; run?: Run }
+const work = mkdtempSync(join(tmpdir(), 'cli-test-'));
+const out = (name: string) => join(work, `out-${name}`);
+const base_file = join(work, 'base.yaml');
+const bad_files = BAD.map((_c, i) => join(work, `bad-${i}.yaml`));
+const bad_file = (name: string) => bad_files[BAD.findIndex((c) => c.name === name)]!;
+const one = ['--bench', 'off', '--scenarios', GOOD];
 
-  it('the base scenario they are made from is valid', () => {
-    const { run, out } = runs.get('base')!;
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(results_of(out).scenarios.map((s) => s.id)).toEqual(['iris-sm8550', 'bad-input']);
+const jobs = {
+  // the default quick bench first: it is the longest
+  bench: { args: ['--out', out('bench')] },
+  shipped1: { args: ['--bench', 'off', '--out', out('shipped1')] },
+  // same run, another --format: the files written must not change
+  shipped2: { args: ['--bench', 'off', '--out', out('shipped2'), '--format', 'markdown'] },
+  bad: { args: ['--bench', 'off', '--out', out('bad'), '--scenarios', GOOD, base_file, ...bad_files] },
+  bad_alone0: { args: ['--bench', 'off', '--out', out('bad-alone0'), '--scenarios', GOOD, bad_file(ALONE[0]!)] },
+  bad_alone1: { args: ['--bench', 'off', '--out', out('bad-alone1'), '--scenarios', GOOD, bad_file(ALONE[1]!)] },
+  fixtures: {
+    args: ['--bench', 'off', '--out', out('fixtures'), '--format', 'json',
+      '--scenarios', join(FIXTURES, 'unknown-accel.yaml'), join(FIXTURES, 'late-iommu.yaml')],
+  },
+  only: { args: [...one, '--out', out('only'), '--variants', 'dma-context-bus', '--format', 'ktap'] },
+  unknown_variant: { args: [...one, '--out', out('nope'), '--variants', 'dma-context-bus,no-such-bus'] },
+  unknown_option: { args: [...one, '--out', out('frob'), '--frobnicate'] },
+  bad_bench: { args: [...one, '--out', out('sometimes'), '--bench', 'sometimes'] },
+  // a directory under a regular file cannot be made (ENOTDIR)
+  bad_out: { args: [...one, '--variants', 'dma-context-bus', '--out', join(base_file, 'reports')] },
+} satisfies Record<string, Job>;
+
+function ran(job: Job): Run {
+  if (!job.run) throw new Error(`the CLI did not run: ${job.args.join(' ')}`);
+  return job.run;
+}
+
+beforeAll(async () => {
+  writeFileSync(base_file, BASE.join('\n') + '\n');
+  BAD.forEach((c, i) => writeFileSync(bad_files[i]!, bad_text(c, i)));
+  const all: Job[] = Object.values(jobs);
+  await pool(all.map((job) => async () => { job.run = await cli(job.args); }), PARALLEL);
+}, 180_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ 1-3: shipped scenarios
+
+describe('the shipped scenarios (--bench off)', () => {
+  const r = (): Results => results_of(out('shipped1'));
+
+  it('exits 0 and writes summary.md, summary.txt and results.json', () => {
+    const first = ran(jobs.shipped1);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(ran(jobs.shipped2).code).toBe(0);
+    for (const f of ['summary.md', 'summary.txt', 'results.json']) expect(existsSync(join(out('shipped1'), f)), f).toBe(true);
+    expect(r().exit_code).toBe(0);
   });
 
-  for (const c of BAD) {
-    it(`rejects ${c.name} at ${c.line}:${c.col} and still runs the good file`, () => {
-      const { file, out, run } = runs.get(c.name)!;
-      expect(run.code).toBe(2);
-      expect(run.stderr).not.toMatch(STACK_LINE);
+  it('results.json has the fixed field names', () => {
+    const raw = read_json(join(out('shipped1'), 'results.json')) as Record<string, unknown>;
+    expect(typeof raw['kernel']).toBe('string');
+    expect(raw['kernel']).toMatch(/6\.15/);
+    expect(raw['bench']).toEqual([]);
+    const res = r();
+    expect(res.variants.map((v) => v.name)).toEqual(VARIANTS);
+    for (const v of res.variants) {
+      expect(Object.keys(v)).toEqual(expect.arrayContaining(['name', 'expect', 'verdict']));
+      expect(['works', 'fails']).toContain(v.expect);
+      expect(['works', 'fails', 'error']).toContain(v.verdict);
+    }
+    expect(res.results).toHaveLength(SHIPPED.length * VARIANTS.length);
+    for (const run of res.results) {
+      expect(Object.keys(run)).toEqual(expect.arrayContaining(['scenario', 'variant', 'verdict', 'failures', 'coverage']));
+      expect(['pass', 'fail', 'unsupported', 'error']).toContain(run.verdict);
+      for (const f of run.failures) {
+        expect(typeof f.step).toBe('string');
+        expect(typeof f.check).toBe('string');
+        expect(typeof f.message).toBe('string');
+      }
+      for (const k of ['contexts', 'add_notified', 'removed_notified', 'dma_configured', 'iommu_probed', 'iommu_released'] as const) {
+        expect(Number.isInteger(run.coverage[k]), `${run.scenario} x ${run.variant}: coverage.${k}`).toBe(true);
+      }
+    }
+    expect([...new Set(res.results.map((x) => x.scenario))].sort()).toEqual(SHIPPED);
+    expect(res.errors).toEqual([]);
+  });
+
+  it('dma-context-bus and iris-vpu-bus pass every scenario with every context probed and released', () => {
+    const res = r();
+    for (const name of WORKING) {
+      const v = res.variants.find((x) => x.name === name)!;
+      expect(v.expect).toBe('works');
+      expect(v.verdict).toBe('works');
+      for (const scn of SHIPPED) {
+        const run = run_of(res, scn, name);
+        expect(run.verdict, `${scn} x ${name}: ${JSON.stringify(run.failures[0])}`).toBe('pass');
+        expect(run.failures).toEqual([]);
+        expect(run.coverage.contexts).toBeGreaterThan(0);
+        expect(run.coverage.iommu_probed).toBe(run.coverage.contexts);
+        expect(run.coverage.iommu_released).toBe(run.coverage.contexts);
+      }
+    }
+  });
+
+  it('auxiliary-bus fails every scenario, never reaches the IOMMU core, and says why', () => {
+    const res = r();
+    const v = res.variants.find((x) => x.name === 'auxiliary-bus')!;
+    expect(v.expect).toBe('fails');
+    expect(v.verdict).toBe('fails');
+    for (const scn of SHIPPED) {
+      const run = run_of(res, scn, 'auxiliary-bus');
+      expect(run.verdict, scn).toBe('fail');
+      expect(run.coverage.contexts).toBeGreaterThan(0);
+      expect(run.coverage.iommu_probed).toBe(0);
+      const messages = run.failures.map((f) => f.message);
+      expect(messages.some((m) => m.includes('no .dma_configure')), scn).toBe(true);
+      expect(messages.some((m) => m.includes('not in iommu_buses')), scn).toBe(true);
+      // the SMMU blocks the context's stream: the same hex SID on both sides of the fault
+      expect(messages.some((m) => /SID (0x[0-9a-f]+)\b.*unidentified stream fault.*Stream ID \1\b/.test(m)), scn).toBe(true);
+    }
+  });
+
+  it('two runs give byte-identical summary.txt, summary.md and results.json', () => {
+    for (const f of ['summary.txt', 'summary.md', 'results.json']) {
+      expect(readFileSync(join(out('shipped2'), f)).equals(readFileSync(join(out('shipped1'), f))), f).toBe(true);
+    }
+  });
+
+  it('summary.txt is pure ASCII with lines of at most 80 columns', () => {
+    const text = readFileSync(join(out('shipped1'), 'summary.txt'), 'utf8');
+    expect(text.length).toBeGreaterThan(0);
+    text.split('\n').forEach((line, i) => {
+      expect(/^[\x20-\x7e]*$/.test(line), `line ${i + 1} is not printable ASCII: ${JSON.stringify(line)}`).toBe(true);
+      expect(line.length, `line ${i + 1} is ${line.length} columns: ${line}`).toBeLessThanOrEqual(80);
+    });
+  });
+});
+
+describe('the default run (quick benchmark)', () => {
+  it('exits 0 and has bench rows with a flat-lookup baseline and translate-hot ratios', () => {
+    expect(ran(jobs.bench).code).toBe(0);
+    const r = results_of(out('bench'));
+    expect(r.bench.length).toBeGreaterThan(0);
+    const base = r.bench.filter((b) => b.name === 'flat-lookup');
+    expect(base.length).toBeGreaterThan(0);
+    for (const b of base) {
+      expect(b.ops_per_sec).toBeGreaterThan(0);
+      expect(b.ratio).toBe(1);
+    }
+    const hot = r.bench.filter((b) => b.name === 'translate-hot');
+    for (const name of WORKING) {
+      const mine = hot.filter((b) => b.variant === name);
+      expect(mine.length, name).toBeGreaterThan(0);
+      for (const b of mine) {
+        expect(b.note).toBeNull();
+        expect(b.ops_per_sec).toBeGreaterThan(0);
+        expect(b.ratio).toBeGreaterThan(0);
+      }
+    }
+    // a design that failed verification is not timed, and says so
+    for (const b of hot.filter((x) => x.variant === 'auxiliary-bus')) expect(b.note).toMatch(/not measured/);
+  });
+});
+
+// ------------------------------------------------------------------ 4: malformed scenarios
+
+describe('malformed scenario files', () => {
+  it('the base they are made from is valid, and runs beside them', () => {
+    const r = results_of(out('bad'));
+    expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550', 'bad-input']);
+    for (const name of WORKING) expect(run_of(r, 'bad-input', name).verdict).toBe('pass');
+  });
+
+  it('one run with every bad file: exit 2, one error per file, no stack trace, the good file still runs', () => {
+    const run = ran(jobs.bad);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    const r = results_of(out('bad'));
+    expect(r.exit_code).toBe(2);
+    expect(r.errors.map((e) => e.file)).toEqual(bad_files);
+    expect(r.results.filter((x) => x.scenario === 'iris-sm8550').map((x) => x.variant)).toEqual(VARIANTS);
+    for (const name of WORKING) expect(run_of(r, 'iris-sm8550', name).verdict).toBe('pass');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(BAD.length);
+  });
+
+  BAD.forEach((c, i) => {
+    (c.bug ? it.fails : it)(`rejects ${c.name} at ${c.line}:${c.col}`, () => {
+      const file = bad_files[i]!;
+      const run = ran(jobs.bad);
       const mine = run.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
       expect(mine, run.stderr).toHaveLength(1);
-      expect(mine[0]!.startsWith(`${file}:${c.line}:${c.col}: `), mine[0]).toBe(true);
-      expect(mine[0]!.slice(`${file}:${c.line}:${c.col}: `.length)).toMatch(c.message);
-      const r = results_of(out);
-      expect(r.exit_code).toBe(2);
-      expect(r.errors).toHaveLength(1);
-      expect(r.errors[0]).toMatchObject({ file, line: c.line, col: c.col });
-      expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550']);
-      expect(r.results.filter((x) => x.scenario === 'iris-sm8550').map((x) => x.variant)).toEqual(VARIANTS);
-      for (const name of WORKING) expect(run_of(r, 'iris-sm8550', name).verdict).toBe('pass');
+      const at = `${file}:${c.line}:${c.col}: `;
+      expect(mine[0]!.startsWith(at), `expected ${at}..., got ${mine[0]}`).toBe(true);
+      expect(mine[0]!.slice(at.length)).toMatch(c.message);
+      const err = results_of(out('bad')).errors.find((e) => e.file === file);
+      expect(err).toMatchObject({ line: c.line, col: c.col });
     });
-  }
+  });
+
+  ALONE.forEach((name, k) => {
+    it(`--scenarios <good> <bad> with ${name}: exit 2, the good scenario still reported`, () => {
+      const job = k === 0 ? jobs.bad_alone0 : jobs.bad_alone1;
+      const run = ran(job);
+      const c = BAD.find((x) => x.name === name)!;
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toMatch(STACK_LINE);
+      const lines = run.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.startsWith(`${bad_file(name)}:${c.line}:${c.col}: `), lines[0]).toBe(true);
+      const r = results_of(out(`bad-alone${k}`));
+      expect(r.exit_code).toBe(2);
+      expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550']);
+      expect(r.results.map((x) => `${x.scenario} x ${x.variant}`)).toEqual(VARIANTS.map((v) => `iris-sm8550 x ${v}`));
+    });
+  });
 });
 
 // ------------------------------------------------------------------ 5: options
 
 describe('options', () => {
-  const one = ['--bench', 'off', '--scenarios', GOOD];
-  let only: Run;
-  let only_out = '';
-  let json: Run;
-  let json_out = '';
-  let markdown: Run;
-  let markdown_out = '';
-  let unknown_variant: Run;
-  let unknown_option: Run;
-  let bad_bench: Run;
-
-  beforeAll(async () => {
-    only_out = tmp('only');
-    json_out = tmp('json');
-    markdown_out = tmp('md');
-    [only, json, markdown, unknown_variant, unknown_option, bad_bench] = await pool([
-      () => cli([...one, '--out', only_out, '--variants', 'dma-context-bus', '--format', 'ktap']),
-      () => cli([...one, '--out', json_out, '--format', 'json']),
-      () => cli([...one, '--out', markdown_out, '--format', 'markdown']),
-      () => cli([...one, '--out', tmp('nope'), '--variants', 'dma-context-bus,no-such-bus']),
-      () => cli([...one, '--out', tmp('frob'), '--frobnicate']),
-      () => cli([...one, '--out', tmp('bench'), '--bench', 'sometimes']),
-    ], PARALLEL);
-  }, HOOK_TIMEOUT);
-
   it('--variants dma-context-bus runs only that variant', () => {
-    expect(only.code).toBe(0);
-    const r = results_of(only_out);
+    expect(ran(jobs.only).code).toBe(0);
+    const r = results_of(out('only'));
     expect(r.variants.map((v) => v.name)).toEqual(['dma-context-bus']);
     expect(r.results.map((x) => `${x.scenario} x ${x.variant}`)).toEqual(['iris-sm8550 x dma-context-bus']);
   });
 
   it('--format ktap prints KTAP', () => {
-    expect(only.stdout.startsWith('KTAP version 1\n')).toBe(true);
-    expect(only.stdout).toMatch(/^ok \d+ dma-context-bus$/m);
-    expect(only.stdout).not.toMatch(/auxiliary-bus|iris-vpu-bus/);
+    const { stdout } = ran(jobs.only);
+    expect(stdout.startsWith('KTAP version 1\n')).toBe(true);
+    expect(stdout).toMatch(/^ok \d+ dma-context-bus$/m);
+    expect(stdout).not.toMatch(/auxiliary-bus|iris-vpu-bus/);
   });
 
   it('--format json prints results.json', () => {
-    expect(json.code).toBe(0);
-    const printed = JSON.parse(json.stdout) as unknown;
-    expect(printed).toEqual(read_json(join(json_out, 'results.json')));
+    const printed = JSON.parse(ran(jobs.fixtures).stdout) as unknown;
+    expect(printed).toEqual(read_json(join(out('fixtures'), 'results.json')));
   });
 
   it('--format markdown prints summary.md', () => {
-    expect(markdown.code).toBe(0);
-    expect(markdown.stdout).toMatch(/^# /);
-    expect(markdown.stdout).toMatch(/^\| scenario \| auxiliary-bus \| dma-context-bus \| iris-vpu-bus \|$/m);
-    expect(markdown.stdout).toBe(readFileSync(join(markdown_out, 'summary.md'), 'utf8'));
+    const { stdout } = ran(jobs.shipped2);
+    expect(stdout).toMatch(/^# /);
+    expect(stdout).toMatch(/^\| scenario \| auxiliary-bus \| dma-context-bus \| iris-vpu-bus \|$/m);
+    expect(stdout).toBe(readFileSync(join(out('shipped2'), 'summary.md'), 'utf8'));
   });
 
   it('an unknown variant is a usage error (exit 2)', () => {
-    expect(unknown_variant.code).toBe(2);
-    expect(unknown_variant.stderr).toMatch(/unknown variant no-such-bus/);
-    expect(unknown_variant.stderr).toMatch(/^usage: /m);
-    expect(unknown_variant.stderr).not.toMatch(STACK_LINE);
+    const run = ran(jobs.unknown_variant);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown variant no-such-bus/);
+    expect(run.stderr).toMatch(/^usage: /m);
+    expect(run.stderr).not.toMatch(STACK_LINE);
   });
 
   it('an unknown option or option value is a usage error (exit 2)', () => {
-    expect(unknown_option.code).toBe(2);
-    expect(unknown_option.stderr).toMatch(/unknown option --frobnicate/);
-    expect(unknown_option.stderr).toMatch(/^usage: /m);
-    expect(unknown_option.stderr).not.toMatch(STACK_LINE);
-    expect(bad_bench.code).toBe(2);
-    expect(bad_bench.stderr).toMatch(/--bench must be one of off, quick, full/);
-    expect(bad_bench.stderr).not.toMatch(STACK_LINE);
+    const frob = ran(jobs.unknown_option);
+    expect(frob.code).toBe(2);
+    expect(frob.stderr).toMatch(/unknown option --frobnicate/);
+    expect(frob.stderr).toMatch(/^usage: /m);
+    expect(frob.stderr).not.toMatch(STACK_LINE);
+    const bench = ran(jobs.bad_bench);
+    expect(bench.code).toBe(2);
+    expect(bench.stderr).toMatch(/--bench must be one of off, quick, full/);
+    expect(bench.stderr).not.toMatch(STACK_LINE);
+  });
+
+  // BUG (harness/cli.ts, main): write_reports() throwing is not caught, so the error escapes
+  // the top-level await: a Node stack trace and exit code 1, the code that means "a verdict
+  // differs from its expect".
+  it.fails('an --out that cannot be written is bad usage: exit 2 with a message, no stack trace', () => {
+    const run = ran(jobs.bad_out);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    expect(run.stderr).toMatch(/^compare: .*reports/m);
+    expect(run.code).toBe(2);
   });
 });
 
 // ------------------------------------------------------------------ 6-7: fixtures
 
 describe('the verdict unsupported and a late IOMMU (test/fixtures)', () => {
-  let unsupported: Run;
-  let late: Run;
-  let ru: Results;
-  let rl: Results;
-
-  beforeAll(async () => {
-    const out_u = tmp('unsupported');
-    const out_l = tmp('late');
-    [unsupported, late] = await Promise.all([
-      cli(['--bench', 'off', '--out', out_u, '--scenarios', join(FIXTURES, 'unknown-accel.yaml')]),
-      cli(['--bench', 'off', '--out', out_l, '--scenarios', join(FIXTURES, 'late-iommu.yaml')]),
-    ]);
-    ru = results_of(out_u);
-    rl = results_of(out_l);
-  }, HOOK_TIMEOUT);
+  const r = (): Results => results_of(out('fixtures'));
 
   it('iris-vpu-bus is unsupported for a parent none of its buses serves, naming the patch it needs', () => {
-    const run = run_of(ru, 'unknown-accel', 'iris-vpu-bus');
+    const run = run_of(r(), 'unknown-accel', 'iris-vpu-bus');
     expect(run.verdict).toBe('unsupported');
     expect(run.failures).toEqual([]);
     expect(run.unsupported).toMatch(/new bus/);
@@ -449,30 +456,29 @@ describe('the verdict unsupported and a late IOMMU (test/fixtures)', () => {
   });
 
   it('dma-context-bus serves that parent as it is', () => {
-    const run = run_of(ru, 'unknown-accel', 'dma-context-bus');
+    const run = run_of(r(), 'unknown-accel', 'dma-context-bus');
     expect(run.verdict, JSON.stringify(run.failures[0])).toBe('pass');
     expect(run.coverage.contexts).toBe(2);
     expect(run.coverage.iommu_probed).toBe(2);
-    expect(run_of(ru, 'unknown-accel', 'auxiliary-bus').verdict).toBe('fail');
-  });
-
-  it('unsupported counts neither way: iris-vpu-bus still works and the exit code is 0', () => {
-    expect(ru.variants.find((v) => v.name === 'iris-vpu-bus')!.verdict).toBe('works');
-    expect(ru.exit_code).toBe(0);
-    expect(unsupported.code).toBe(0);
-    expect(unsupported.stderr).toBe('');
+    expect(run_of(r(), 'unknown-accel', 'auxiliary-bus').verdict).toBe('fail');
   });
 
   it('a probe before iommu_register defers, and contexts work after it', () => {
-    expect(late.stderr).toBe('');
-    expect(late.code).toBe(0);
     for (const name of WORKING) {
-      const run = run_of(rl, 'late-iommu', name);
+      const run = run_of(r(), 'late-iommu', name);
       expect(run.verdict, `${name}: ${JSON.stringify(run.failures[0])}`).toBe('pass');
       expect(run.coverage.contexts).toBe(2);
       expect(run.coverage.iommu_probed).toBe(2);
       expect(run.coverage.iommu_released).toBe(2);
     }
-    expect(run_of(rl, 'late-iommu', 'auxiliary-bus').verdict).toBe('fail');
+    expect(run_of(r(), 'late-iommu', 'auxiliary-bus').verdict).toBe('fail');
+  });
+
+  it('unsupported counts neither way: iris-vpu-bus still works and the exit code is 0', () => {
+    const run = ran(jobs.fixtures);
+    expect(r().variants.find((v) => v.name === 'iris-vpu-bus')!.verdict).toBe('works');
+    expect(r().exit_code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
   });
 });

@@ -53,9 +53,19 @@ export type KEvent =
 
 export class EventLog {
   readonly events: KEvent[] = [];
+  /** the events naming each device, in order: what a per-device diagnosis reads */
+  readonly by_devid = new Map<number, KEvent[]>();
   /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
   enabled = true;
   record(e: KEvent): void {
-    if (this.enabled) this.events.push(e);
+    if (!this.enabled) return;
+    this.events.push(e);
+    if (!('devid' in e)) return;
+    const list = this.by_devid.get(e.devid);
+    if (list) list.push(e);
+    else this.by_devid.set(e.devid, [e]);
+  }
+  of_device(devid: number): KEvent[] {
+    return this.by_devid.get(devid) ?? [];
   }
 }

@@ -14,7 +14,7 @@ function arm_smmu_fwspec_stream(id: number): { sid: number; mask: number } {
 }
 
 function events_of(k: Kernel, dev: device): KEvent[] {
-  return k.log.events.filter((e) => 'devid' in e && e.devid === dev.devid);
+  return k.log.of_device(dev.devid);
 }
 
 /**
@@ -76,10 +76,11 @@ export function check_dma_configure_order(k: Kernel): string[] {
   const problems: string[] = [];
   const configured = new Map<number, boolean>();
   const removed = new Map<number, KEvent>();
+  const devices = new Map(k.all_devices.map((d) => [d.devid, d]));
   for (const e of k.log.events) {
     if (e.type === 'dma_configure' && e.bound) configured.set(e.devid, e.ret === 0);
     if (e.type === 'driver_probe') {
-      const bus = k.all_devices.find((d) => d.devid === e.devid)?.bus;
+      const bus = devices.get(e.devid)?.bus;
       if (bus?.dma_configure && !configured.get(e.devid)) problems.push(`${e.dev}: ${e.driver} probed without a successful ${bus.name} dma_configure before it`);
       configured.delete(e.devid);
     }
@@ -88,7 +89,7 @@ export function check_dma_configure_order(k: Kernel): string[] {
   }
   for (const e of removed.values()) {
     if (e.type !== 'driver_remove') continue;
-    const bus = k.all_devices.find((d) => d.devid === e.devid)?.bus;
+    const bus = devices.get(e.devid)?.bus;
     if (bus?.dma_cleanup) problems.push(`${e.dev}: no ${bus.name} dma_cleanup after ${e.driver}'s remove`);
   }
   return problems;

@@ -5,22 +5,23 @@ import type { ReplayContext } from '../scenario/replay.ts';
 import { arm_smmu_from_iommu, arm_smmu_leaks } from '../kernel/iommu/arm-smmu.ts';
 import { iova_leaks } from './checks.ts';
 
-function probed_and_released(k: Kernel, devid: number): { probed: boolean; released: boolean } {
-  let probed = false;
-  let released = false;
+/** devids with a successful iommu_probe_device, and devids with an iommu_release_device */
+function probed_and_released(k: Kernel): { probed: Set<number>; released: Set<number> } {
+  const probed = new Set<number>();
+  const released = new Set<number>();
   for (const e of k.log.events) {
-    if (e.type === 'iommu_probe_device' && e.devid === devid && e.ret === 0) probed = true;
-    if (e.type === 'iommu_release_device' && e.devid === devid) released = true;
+    if (e.type === 'iommu_probe_device' && e.ret === 0) probed.add(e.devid);
+    if (e.type === 'iommu_release_device') released.add(e.devid);
   }
   return { probed, released };
 }
 
 export function teardown_leaks(k: Kernel, contexts: ReplayContext[]): string[] {
   const leaks: string[] = [];
+  const { probed, released } = probed_and_released(k);
   for (const ctx of contexts) {
     const dev = ctx.dev;
-    const { probed, released } = probed_and_released(k, dev.devid);
-    if (probed && !released) leaks.push(`ctx ${ctx.name} (${dev.name}): iommu_probe_device without iommu_release_device`);
+    if (probed.has(dev.devid) && !released.has(dev.devid)) leaks.push(`ctx ${ctx.name} (${dev.name}): iommu_probe_device without iommu_release_device`);
     if (dev.iommu_group) leaks.push(`ctx ${ctx.name} (${dev.name}): still in IOMMU group ${dev.iommu_group.id}`);
     if (!dev.released) leaks.push(`ctx ${ctx.name} (${dev.name}): reference count ${dev.refcount}, its release never ran`);
   }

@@ -174,7 +174,10 @@ export function device_initial_probe(k: Kernel, dev: device): void {
     }
     if (match < 0) continue;
     const ret = driver_probe_device(k, drv, dev);
-    if (ret === 0 || ret === -EPROBE_DEFER || ret === EPROBE_DEFER || dev.driver) return;
+    // __device_attach_driver() (dd.c): "if (ret < 0) return ret; return ret == 0;" -- bound (0)
+    // or a core error (< 0, e.g. from dma_configure) ends bus_for_each_drv(); a driver's own
+    // probe error comes back positive (even +EPROBE_DEFER) and lets the next driver try its luck
+    if (ret <= 0) return;
   }
 }
 

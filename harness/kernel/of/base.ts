@@ -109,9 +109,22 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
   }
   const masked_id = (map_mask & id) >>> 0;
   const cells_name = map_name === 'msi-map' ? '#msi-cells' : '#iommu-cells';
+  const bad_length = (): of_map_result => {
+    pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: ${map.length * 4}`);
+    return { ret: -EINVAL, target: null, id_out: [] };
+  };
+  // As the series' C: each entry's size comes from its own target's #cells, so the length is
+  // checked entry by entry as the scan reaches it (a map may mix 1- and 2-cell targets, and a
+  // match before a truncated tail returns 0); id-base is checked against the mask before the
+  // phandle is resolved.
   for (let i = 0; i < map.length;) {
+    if (map.length - i < 2) return bad_length();
     const id_base = map[i]!;
-    const phandle_node = of_find_node_by_phandle(k.dt, map[i + 1] ?? 0);
+    if ((id_base & ~map_mask) >>> 0) {
+      pr_err(k, null, `${np.path}: Invalid ${map_name} translation - ${map_mask_name} (0x${map_mask.toString(16)}) ignores id-base (0x${id_base.toString(16)})`);
+      return { ret: -EFAULT, target: null, id_out: [] };
+    }
+    const phandle_node = of_find_node_by_phandle(k.dt, map[i + 1]!);
     if (!phandle_node) return { ret: -ENODEV, target: null, id_out: [] };
     const cells = of_property_read_u32(phandle_node, cells_name);
     if (cells.ret) {
@@ -119,26 +132,21 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
       return { ret: -EINVAL, target: null, id_out: [] };
     }
     const entry_len = 3 + cells.value;
-    if (map.length % entry_len !== 0 || i + entry_len > map.length) {
-      pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: ${map.length * 4}`);
-      return { ret: -EINVAL, target: null, id_out: [] };
-    }
+    if (map.length - i < entry_len) return bad_length();
     const out_base = map.slice(i + 2, i + 2 + cells.value);
     const id_len = map[i + 2 + cells.value]!;
     i += entry_len;
     if (cells.value > 1 && id_len > 1) {
-      pr_err(k, null, `${np.path}: ${map_name}: a range of length > 1 needs a 1-cell specifier`);
+      pr_err(k, null, `${np.path}: Unsupported ${map_name} - cannot handle ${id_len}-ID range with ${cells.value}-cell output specifier`);
       return { ret: -EINVAL, target: null, id_out: [] };
-    }
-    if ((id_base & ~map_mask) >>> 0) {
-      pr_err(k, null, `${np.path}: Invalid ${map_name}, ${map_mask_name}: base 0x${id_base.toString(16)} masked out by 0x${map_mask.toString(16)}`);
-      return { ret: -EFAULT, target: null, id_out: [] };
     }
     if (masked_id < id_base || masked_id >= id_base + id_len) continue;
     if (target && target !== phandle_node) continue;
-    const id_out = out_base.slice();
-    id_out[0] = (masked_id - id_base + out_base[0]!) >>> 0;
-    pr_info(k, null, `${np.path}: ${map_name}, using mask 0x${map_mask.toString(16)}, id-base 0x${id_base.toString(16)}, out-base 0x${out_base[0]!.toString(16)}, length ${id_len}, id 0x${masked_id.toString(16)} -> 0x${id_out[0]!.toString(16)}`);
+    // "arg->args[i] = id_off + be32_to_cpu(out_base[i])" for every output cell (id_off is 0
+    // whenever there is more than one cell, by the range check above; no cell for #cells = 0)
+    const id_off = masked_id - id_base;
+    const id_out = out_base.map((c) => (id_off + c) >>> 0);
+    pr_info(k, null, `${np.path}: ${map_name}, using mask 0x${map_mask.toString(16)}, id-base 0x${id_base.toString(16)}, out-base 0x${(out_base[0] ?? 0).toString(16)}, length ${id_len}, id 0x${masked_id.toString(16)} -> 0x${(id_out[0] ?? 0).toString(16)}`);
     return { ret: 0, target: of_node_get(phandle_node), id_out };
   }
   pr_info(k, null, `${np.path}: no ${map_name} translation for id 0x${id.toString(16)} on ${target?.path ?? 'any target'}`);
