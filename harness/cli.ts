@@ -24,16 +24,19 @@ interface Options {
   format: ReportFormat;
   /** time limit of one scenario x variant, seconds */
   timeout: number;
+  /** where the variant folders are */
+  variants_root: string;
 }
 
 const USAGE = `usage: npm run compare -- [--scenarios PATH ...] [--variants NAME,...]
                           [--bench off|quick|full] [--out DIR]
-                          [--format text|markdown|json|ktap] [--timeout SECONDS]`;
+                          [--format text|markdown|json|ktap] [--timeout SECONDS]
+                          [--variants-root DIR]`;
 
 class UsageError extends Error {}
 
 function parse_args(argv: string[]): Options {
-  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30 };
+  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30, variants_root: 'variants' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -47,6 +50,7 @@ function parse_args(argv: string[]): Options {
     } else if (arg === '--variants') o.variants = value().split(',').filter(Boolean);
     else if (arg === '--bench') o.bench = one_of(arg, value(), ['off', 'quick', 'full']);
     else if (arg === '--out') o.out = value();
+    else if (arg === '--variants-root') o.variants_root = value();
     else if (arg === '--format') o.format = one_of(arg, value(), ['text', 'markdown', 'json', 'ktap']);
     else if (arg === '--timeout') {
       o.timeout = Number(value());
@@ -148,7 +152,7 @@ export async function compare(o: Options): Promise<Results> {
   const errors: InputError[] = [];
   const pool = pool_create(Math.min(availableParallelism(), 4), o.timeout);
   try {
-    let loaded = await load_variants(pool, variant_dirs('variants'), o.timeout);
+    let loaded = await load_variants(pool, variant_dirs(o.variants_root), o.timeout);
     if (o.variants) {
       const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
       if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);

@@ -6,9 +6,9 @@
 // Every CLI run pays for a tsx start-up and the loading of the variants (2-3 s on a busy
 // machine), so the runs are all made once, in the top-level beforeAll, two at a time, and the
 // tests only read what they left behind. The malformed files share one run (each file is
-// loaded on its own, so one run shows every error and that the good file still runs); two
-// of them also get a run of their own (good file + that file) to pin the exit code on one
-// bad file.
+// loaded on its own, so one run shows every error and that the good file still runs); the
+// duplicate identifier also gets a run of its own (good file + that file) to pin the exit
+// code on one bad file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,8 +152,8 @@ const BAD: BadCase[] = [
   { name: 'a duplicate identifier on the line after its key', edit: { 1: ['scenario:', '  iris-sm8550'] }, line: 2, col: 3, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
   { name: 'a duplicate identifier under a quoted key', edit: { 1: '"scenario": iris-sm8550' }, line: 1, col: 13, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
 ];
-/** the cases that also get a run of their own */
-const ALONE = ['YAML syntax (a stray })', 'a duplicate scenario identifier'];
+/** the case that also gets a run of its own, `--scenarios <good> <bad>` */
+const ALONE = 'a duplicate scenario identifier';
 
 /** Case i's file: the base with its edit, and (unless edited) an identifier of its own. */
 function bad_text(c: BadCase, i: number): string {
@@ -178,8 +178,7 @@ const jobs = {
   // same run, another --format: the files written must not change
   shipped2: { args: ['--bench', 'off', '--out', out('shipped2'), '--format', 'markdown'] },
   bad: { args: ['--bench', 'off', '--out', out('bad'), '--scenarios', GOOD, base_file, ...bad_files] },
-  bad_alone0: { args: ['--bench', 'off', '--out', out('bad-alone0'), '--scenarios', GOOD, bad_file(ALONE[0]!)] },
-  bad_alone1: { args: ['--bench', 'off', '--out', out('bad-alone1'), '--scenarios', GOOD, bad_file(ALONE[1]!)] },
+  bad_alone: { args: ['--bench', 'off', '--out', out('bad-alone'), '--scenarios', GOOD, bad_file(ALONE)] },
   fixtures: {
     args: ['--bench', 'off', '--out', out('fixtures'), '--format', 'json',
       '--scenarios', join(FIXTURES, 'unknown-accel.yaml'), join(FIXTURES, 'late-iommu.yaml')],
@@ -363,21 +362,19 @@ describe('malformed scenario files', () => {
     });
   });
 
-  ALONE.forEach((name, k) => {
-    it(`--scenarios <good> <bad> with ${name}: exit 2, the good scenario still reported`, () => {
-      const job = k === 0 ? jobs.bad_alone0 : jobs.bad_alone1;
-      const run = ran(job);
-      const c = BAD.find((x) => x.name === name)!;
-      expect(run.code).toBe(2);
-      expect(run.stderr).not.toMatch(STACK_LINE);
-      const lines = run.stderr.trimEnd().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]!.startsWith(`${bad_file(name)}:${c.line}:${c.col}: `), lines[0]).toBe(true);
-      const r = results_of(out(`bad-alone${k}`));
-      expect(r.exit_code).toBe(2);
-      expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550']);
-      expect(r.results.map((x) => `${x.scenario} x ${x.variant}`)).toEqual(VARIANTS.map((v) => `iris-sm8550 x ${v}`));
-    });
+  it(`--scenarios <good> <bad> with ${ALONE}: exit 2, the good scenario still reported`, () => {
+    const run = ran(jobs.bad_alone);
+    const c = BAD.find((x) => x.name === ALONE)!;
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toMatch(STACK_LINE);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.startsWith(`${bad_file(ALONE)}:${c.line}:${c.col}: `), lines[0]).toBe(true);
+    expect(lines[0]).toMatch(/\(also in scenarios\/iris-sm8550\.yaml\)$/);
+    const r = results_of(out('bad-alone'));
+    expect(r.exit_code).toBe(2);
+    expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550']);
+    expect(r.results.map((x) => `${x.scenario} x ${x.variant}`)).toEqual(VARIANTS.map((v) => `iris-sm8550 x ${v}`));
   });
 });
 

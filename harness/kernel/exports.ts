@@ -29,7 +29,7 @@ export function kernel_symbols(k: Kernel) {
     device_del: (dev: device) => device_del(k, dev),
     device_register: (dev: device) => device_register(k, dev),
     device_unregister: (dev: device) => device_unregister(k, dev),
-    get_device, put_device: (dev: device) => put_device(k, dev),
+    get_device: (dev: device) => get_device(dev, k), put_device: (dev: device) => put_device(k, dev),
     dev_set_name, dev_name: (dev: device) => dev.name,
     dev_set_drvdata, dev_get_drvdata, dev_get_platdata,
     bus_register: (bus: bus_type) => bus_register(k, bus),

@@ -184,7 +184,7 @@ describe('kobject reference count (drivers/base/core.c, lib/kobject.c)', () => {
     ]);
   });
 
-  it('put_device(): a put after the last one is a refcount underflow WARN, and release does not run twice (lib/refcount.c via kobject_put)', () => {
+  it('put_device(): a put after the last one is a refcount underflow WARN, and release does not run twice (drivers/base/core.c put_device, lib/kobject.c kobject_put, lib/refcount.c)', () => {
     const { k, bus } = bench();
     let released = 0;
     const dev = test_device(k, { name: 'dev0', bus });

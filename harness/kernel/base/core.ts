@@ -28,8 +28,11 @@ export function dev_set_name(dev: device, name: string): void {
   dev.name = name;
 }
 
-export function get_device(dev: device | null): device | null {
-  if (dev) dev.refcount++;
+/** get_device(): taking a reference on a released device is a use-after-free (kref WARN) */
+export function get_device(dev: device | null, k?: Kernel): device | null {
+  if (!dev) return dev;
+  if (dev.released && k) WARN(k, dev, `refcount_t: addition on 0; use-after-free (get_device on '${dev.name}')`);
+  dev.refcount++;
   return dev;
 }
 
@@ -56,7 +59,11 @@ function device_release(k: Kernel, dev: device): void {
  * device), then try to bind a driver. A failed driver probe never fails device_add().
  */
 export function device_add(k: Kernel, dev: device): number {
-  get_device(dev);
+  if (dev.released) {
+    WARN(k, dev, `refcount_t: addition on 0; use-after-free (device_add on released '${dev.name}')`);
+    return -EINVAL;
+  }
+  get_device(dev, k);
   if (dev.p) {
     // dev->p exists only between device_add and the release: a second add is a bug
     WARN(k, dev, `kobject_add_internal failed for ${dev.name} (error: -17 parent: ${dev.parent?.name ?? 'none'}): already registered`);
@@ -91,6 +98,10 @@ function device_add_fail(k: Kernel, dev: device, ret: number): number {
  * REMOVED_DEVICE (where the IOMMU core releases the device).
  */
 export function device_del(k: Kernel, dev: device): void {
+  if (dev.released) {
+    WARN(k, dev, `use-after-free: device_del on released '${dev.name}'`);
+    return;
+  }
   if (!dev.p || dev.dead) {
     WARN(k, dev, `device_del: '${dev.name || '(unnamed)'}' is not registered`);
     return;
