@@ -1,7 +1,7 @@
 // `npm run compare`: every variant on every scenario, the checks, a quick benchmark, tables on
 // the terminal and the report files. Exit 0 when every verdict matches its variant's expect,
 // 1 when one does not, 2 for bad input or usage.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchRow, InputError, Results, RunResult, VariantInfo } from './measure/results.ts';
 import type { Scenario } from './scenario/types.ts';
@@ -47,7 +47,10 @@ function parse_args(argv: string[]): Options {
     if (arg === '--scenarios') {
       o.scenarios.push(value());
       while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) o.scenarios.push(argv[++i]!);
-    } else if (arg === '--variants') o.variants = value().split(',').filter(Boolean);
+    } else if (arg === '--variants') {
+      o.variants = value().split(',').filter(Boolean);
+      if (!o.variants.length) throw new UsageError('--variants needs at least one name');
+    }
     else if (arg === '--bench') o.bench = one_of(arg, value(), ['off', 'quick', 'full']);
     else if (arg === '--out') o.out = value();
     else if (arg === '--variants-root') o.variants_root = value();
@@ -67,12 +70,13 @@ function one_of<T extends string>(opt: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
-/** Files named, and the .yaml/.yml files of directories named, in sorted order. */
+/** Files named, and the .yaml/.yml files of directories named, in sorted order. A path that
+ *  does not exist is passed on: loading it gives a positioned error, and the rest still run. */
 function scenario_files(paths: string[]): string[] {
   const files: string[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) throw new UsageError(`${p}: no such file or directory`);
-    if (statSync(p).isDirectory()) {
+    if (!existsSync(p)) files.push(p);
+    else if (statSync(p).isDirectory()) {
       files.push(...readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f)));
     } else files.push(p);
   }
@@ -88,8 +92,7 @@ function load_scenarios(files: string[], errors: InputError[]): Scenario[] {
       const scn = load_scenario_file(file);
       const first = seen.get(scn.id);
       if (first) {
-        const at = scenario_key_position(file);
-        errors.push({ file, line: at.line, col: at.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
+        errors.push({ file, line: scn.id_pos.line, col: scn.id_pos.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
         continue;
       }
       seen.set(scn.id, file);
@@ -102,11 +105,6 @@ function load_scenarios(files: string[], errors: InputError[]): Scenario[] {
   return out;
 }
 
-function scenario_key_position(file: string): { line: number; col: number } {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const i = lines.findIndex((l) => /^scenario\s*:/.test(l));
-  return i < 0 ? { line: 1, col: 1 } : { line: i + 1, col: lines[i]!.indexOf(':') + 2 + (lines[i]!.slice(lines[i]!.indexOf(':') + 1).length - lines[i]!.slice(lines[i]!.indexOf(':') + 1).trimStart().length) };
-}
 
 /** A loaded folder, or one that failed to load (the name is then the folder's). */
 interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; error: string | null }
@@ -190,7 +188,12 @@ async function main(): Promise<number> {
   }
   try {
     const results = await compare(o);
-    write_reports(o.out, results);
+    try {
+      write_reports(o.out, results);
+    } catch (e) {
+      process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
     process.stdout.write(format_report(results, o.format));
     for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
     return results.exit_code;

@@ -102,8 +102,6 @@ interface BadCase {
   line: number;
   col: number;
   message: RegExp;
-  /** a known bug of the harness (see the comment at the case): the test is it.fails */
-  bug?: true;
 }
 
 const BAD: BadCase[] = [
@@ -149,8 +147,8 @@ const BAD: BadCase[] = [
   // over the raw text (/^scenario\s*:/ and the column after the colon), not from the YAML node
   // of the value, so a value on the next line is reported at 1:10 (end of line 1) and a quoted
   // key at 1:1.
-  { name: 'a duplicate identifier on the line after its key', edit: { 1: ['scenario:', '  iris-sm8550'] }, line: 2, col: 3, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
-  { name: 'a duplicate identifier under a quoted key', edit: { 1: '"scenario": iris-sm8550' }, line: 1, col: 13, message: /duplicate scenario identifier 'iris-sm8550'/, bug: true },
+  { name: 'a duplicate identifier on the line after its key', edit: { 1: ['scenario:', '  iris-sm8550'] }, line: 2, col: 3, message: /duplicate scenario identifier 'iris-sm8550'/ },
+  { name: 'a duplicate identifier under a quoted key', edit: { 1: '"scenario": iris-sm8550' }, line: 1, col: 13, message: /duplicate scenario identifier 'iris-sm8550'/ },
 ];
 /** the case that also gets a run of its own, `--scenarios <good> <bad>` */
 const ALONE = 'a duplicate scenario identifier';
@@ -349,7 +347,7 @@ describe('malformed scenario files', () => {
   });
 
   BAD.forEach((c, i) => {
-    (c.bug ? it.fails : it)(`rejects ${c.name} at ${c.line}:${c.col}`, () => {
+    it(`rejects ${c.name} at ${c.line}:${c.col}`, () => {
       const file = bad_files[i]!;
       const run = ran(jobs.bad);
       const mine = run.stderr.split('\n').filter((l) => l.startsWith(`${file}:`));
@@ -427,10 +425,7 @@ describe('options', () => {
     expect(bench.stderr).not.toMatch(STACK_LINE);
   });
 
-  // BUG (harness/cli.ts, main): write_reports() throwing is not caught, so the error escapes
-  // the top-level await: a Node stack trace and exit code 1, the code that means "a verdict
-  // differs from its expect".
-  it.fails('an --out that cannot be written is bad usage: exit 2 with a message, no stack trace', () => {
+  it('an --out that cannot be written is bad usage: exit 2 with a message, no stack trace', () => {
     const run = ran(jobs.bad_out);
     expect(run.stderr).not.toMatch(STACK_LINE);
     expect(run.stderr).toMatch(/^compare: .*reports/m);

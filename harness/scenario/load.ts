@@ -95,7 +95,9 @@ class ScenarioLoader {
     const root = this.deref(this.doc.contents);
     if (!root) this.fail_at(0, 'empty scenario file: expected the keys scenario, summary, devicetree and steps');
     const top = this.fields(root, 'the scenario', TOP_KEYS, (k) => `unknown key '${k}' at the top level`);
-    const id = this.scenario_id(this.required(top, 'scenario', root, 'the scenario'));
+    const id_field = this.required(top, 'scenario', root, 'the scenario');
+    const id = this.scenario_id(id_field);
+    const id_pos = this.pos_of(this.at(id_field));
     const summary = this.summary(this.required(top, 'summary', root, 'the scenario'));
     const defines = this.defines(top.get('defines'));
     this.devicetree(this.required(top, 'devicetree', root, 'the scenario'), defines);
@@ -103,7 +105,7 @@ class ScenarioLoader {
     const memory = this.memory(top.get('memory'));
     const kernel = this.kernel(top.get('kernel'));
     this.read_steps(this.required(top, 'steps', root, 'the scenario'));
-    return { file: this.file, id, summary, dt: this.dt, defines, hardware, memory, kernel, iommus: this.iommus, steps: this.steps };
+    return { file: this.file, id, id_pos, summary, dt: this.dt, defines, hardware, memory, kernel, iommus: this.iommus, steps: this.steps };
   }
 
   // ---- positions and errors ----

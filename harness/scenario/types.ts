@@ -40,6 +40,8 @@ export interface Scenario {
   /** the path as given on the command line or found under scenarios/ */
   file: string;
   id: string;
+  /** where the `scenario` value is, for errors about the identifier (duplicates) */
+  id_pos: SourcePos;
   summary: string;
   dt: device_tree;
   defines: Map<string, number>;

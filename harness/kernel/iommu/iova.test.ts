@@ -3,8 +3,8 @@
 // find_iova, free_iova (__cached_rbnode_delete_update), reserve_iova, put_iova_domain.
 import { describe, expect, it } from 'vitest';
 import {
-  alloc_iova, alloc_iova_fast, find_iova, free_iova, init_iova_domain, iova_domain_live, iova_ranges,
-  put_iova_domain, reserve_iova,
+  IOVA_MAG_SIZE, alloc_iova, alloc_iova_fast, find_iova, free_iova, free_iova_fast, init_iova_domain, iova_domain_live,
+  iova_ranges, put_iova_domain, reserve_iova,
 } from './iova.ts';
 
 const G = 4096;
@@ -67,6 +67,50 @@ describe('alloc_iova_fast', () => {
     const r = find_iova(iovad, big)!;
     expect(r.pfn_hi - r.pfn_lo + 1).toBe(33);
     expect(r.pfn_lo % 64).toBe(0);
+  });
+});
+
+describe('the rcache (free_iova_fast / alloc_iova_fast)', () => {
+  it('a freed range is parked, not counted live, and handed back newest first for the same size order', () => {
+    const iovad = init_iova_domain(G, 1);
+    const a = alloc_iova_fast(iovad, 2, LIMIT32);
+    const b = alloc_iova_fast(iovad, 2, LIMIT32);
+    free_iova_fast(iovad, a, 2);
+    free_iova_fast(iovad, b, 2);
+    expect(iova_domain_live(iovad)).toBe(0);
+    expect(find_iova(iovad, a)).not.toBeNull(); // still in the tree, as in the C
+    expect(alloc_iova_fast(iovad, 2, LIMIT32)).toBe(b);
+    expect(alloc_iova_fast(iovad, 2, LIMIT32)).toBe(a);
+    expect(iova_domain_live(iovad)).toBe(2);
+  });
+
+  it('a parked range above the caller\'s limit is not used; ranges over 32 pages are never parked', () => {
+    const iovad = init_iova_domain(G, 1);
+    const high = alloc_iova_fast(iovad, 1, LIMIT32);
+    free_iova_fast(iovad, high, 1);
+    expect(alloc_iova_fast(iovad, 1, 0xfff)).toBe(0xfff);
+    const big = alloc_iova_fast(iovad, 64, LIMIT32);
+    free_iova_fast(iovad, big, 64);
+    expect(find_iova(iovad, big)).toBeNull();
+  });
+
+  it('magazines spill into the depot and come back; a failed allocation flushes the rcache and retries', () => {
+    const iovad = init_iova_domain(G, 1);
+    const n = 0x3ff; // the whole window, one page each: more than three magazines
+    expect(n).toBeGreaterThan(3 * IOVA_MAG_SIZE);
+    const pfns = Array.from({ length: n }, () => alloc_iova_fast(iovad, 1, 0x3ff));
+    expect(pfns.filter((p) => p === 0).length).toBe(0);
+    for (const p of pfns) free_iova_fast(iovad, p, 1);
+    const again = new Set(Array.from({ length: n }, () => alloc_iova_fast(iovad, 1, 0x3ff)));
+    expect(again).toEqual(new Set(pfns));
+    for (const p of again) free_iova_fast(iovad, p, 1);
+    const one = alloc_iova_fast(iovad, 1, 0x3ff, false);
+    expect(one).toBeGreaterThan(0);
+    free_iova_fast(iovad, one, 1);
+    // the window is all parked 1-page ranges: a 4-page request fits only once they are flushed back
+    expect(alloc_iova_fast(iovad, 4, 0x3ff, false)).toBe(0);
+    expect(alloc_iova_fast(iovad, 4, 0x3ff)).toBe(0x3fc);
+    expect(iova_domain_live(iovad)).toBe(1);
   });
 });
 

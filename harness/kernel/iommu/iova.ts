@@ -3,9 +3,11 @@
 // space. Allocation walks backwards (top-down) from a cached node: cached32_node for limits in
 // the low 4 GiB, cached_node above; the new range goes at the highest size-aligned spot that
 // fits, and when that walk fails it retries once over the part above the cached node. Followed:
-// current mainline (retry via iova_find_limit(), max32_alloc_size fail-fast, alloc_iova_fast()
-// rounding sizes below 32 pages up to a power of two). Not modelled: the per-CPU rcache and the
-// flush queue, so alloc_iova_fast / free_iova_fast go straight to the tree.
+// current mainline: retry via iova_find_limit(), max32_alloc_size fail-fast, alloc_iova_fast()
+// rounding sizes below 32 pages up to a power of two, and the rcache: free_iova_fast() parks
+// ranges of up to 32 pages in per-size magazines (127 pfns each: a loaded and a previous one,
+// then a depot) and alloc_iova_fast() takes them back newest first before searching the tree.
+// One CPU; the depot's delayed trim (IOVA_DEPOT_DELAY) never runs (no clock); no flush queue.
 //
 // Data layout: the rbtree is kept in typed arrays indexed by node number (node 0 is the nil
 // sentinel, node 1 the anchor) with a free list of node numbers, so 100,000 live ranges cost a
@@ -14,13 +16,29 @@
 // grows: the leftmost node is remembered (rb_prev of it is NIL without climbing to the root,
 // what rb_root_cached does elsewhere in the kernel), and an open hash from pfn_lo to node
 // answers free_iova(pfn_lo) before the root-down search the C does. What stays as in the C:
-// with fragmented free space the downward walk is linear in the ranges it passes (the kernel
-// hides that behind the rcache, which the model does not have). pfns are doubles: exact to 2^53.
+// with fragmented free space the downward walk is linear in the ranges it passes, which is why
+// dma-iommu frees through the rcache (free_iova_fast). pfns are doubles: exact to 2^53.
 
 /** IOVA_ANCHOR (~0UL): the anchor's pfn_lo and pfn_hi */
 export const IOVA_ANCHOR = Number.MAX_SAFE_INTEGER;
-/** IOVA_RANGE_CACHE_MAX_SIZE (iova.c): log2 of the largest cached range, in pages */
+/** IOVA_RANGE_CACHE_MAX_SIZE (iova.h): log2 of the largest cached range, in pages, plus one */
 const IOVA_RANGE_CACHE_MAX_SIZE = 6;
+/** IOVA_MAG_SIZE (iova.c) */
+export const IOVA_MAG_SIZE = 127;
+
+/** struct iova_magazine */
+interface iova_magazine {
+  size: number;
+  pfns: Float64Array;
+}
+
+/** struct iova_rcache with its one iova_cpu_rcache */
+interface iova_rcache {
+  loaded: iova_magazine;
+  prev: iova_magazine;
+  /** full magazines, last pushed at the end */
+  depot: iova_magazine[];
+}
 
 const NIL = 0;
 const ANCHOR = 1;
@@ -58,6 +76,10 @@ export interface iova_domain {
   leftmost: number;
   /** pfn_lo -> node, 0 = empty slot; a slot is overwritten on collision (a miss falls back to the tree) */
   by_pfn: Int32Array;
+  /** one per size order 0..5 */
+  rcaches: iova_rcache[];
+  /** ranges parked in the rcaches: still in the tree, but free as far as callers are concerned */
+  rcached: number;
 }
 
 /** fls_long(): 1-based index of the highest set bit, 0 for 0 */
@@ -95,15 +117,17 @@ export function init_iova_domain(granule: number, start_pfn: number, capacity = 
     left: new Int32Array(n), right: new Int32Array(n), parent: new Int32Array(n), red: new Uint8Array(n),
     nr_nodes: 2, free_nodes: new Int32Array(n), nr_free: 0, live: 0,
     leftmost: ANCHOR, by_pfn: new Int32Array(64),
+    rcaches: Array.from({ length: IOVA_RANGE_CACHE_MAX_SIZE }, () => ({ loaded: iova_magazine_alloc(), prev: iova_magazine_alloc(), depot: [] })),
+    rcached: 0,
   };
   iovad.pfn_lo[ANCHOR] = IOVA_ANCHOR;
   iovad.pfn_hi[ANCHOR] = IOVA_ANCHOR;
   return iovad;
 }
 
-/** How many ranges the domain holds (reserved ones included). */
+/** How many ranges callers hold (reserved ones included, rcache-parked ones not). */
 export function iova_domain_live(iovad: iova_domain): number {
-  return iovad.live;
+  return iovad.live - iovad.rcached;
 }
 
 // --- node storage (alloc_iova_mem / free_iova_mem) ---------------------------------------------
@@ -447,9 +471,17 @@ export function alloc_iova(iovad: iova_domain, size: number, limit_pfn: number, 
  * flush_rcache changes nothing. pfn_lo, or 0.
  */
 export function alloc_iova_fast(iovad: iova_domain, size: number, limit_pfn: number, flush_rcache = true): number {
-  void flush_rcache;
   if (size < 2 ** (IOVA_RANGE_CACHE_MAX_SIZE - 1)) size = roundup_pow_of_two(size);
-  return alloc_iova(iovad, size, limit_pfn, true);
+  const cached = iova_rcache_get(iovad, size, limit_pfn + 1);
+  if (cached) return cached;
+  for (;;) {
+    const pfn = alloc_iova(iovad, size, limit_pfn, true);
+    if (pfn || !flush_rcache) return pfn;
+    // Try replenishing IOVAs by flushing the rcache, once
+    flush_rcache = false;
+    free_cpu_cached_iovas(iovad);
+    free_global_cached_iovas(iovad);
+  }
 }
 
 /** private_find_iova() (iova.c): the node whose range holds pfn, NIL if none */
@@ -489,9 +521,9 @@ export function free_iova(iovad: iova_domain, pfn: number): boolean {
   return true;
 }
 
-/** free_iova_fast() (iova.c): without the rcache, a plain free_iova() */
+/** free_iova_fast() (iova.c): park the range in the rcache, else free_iova() */
 export function free_iova_fast(iovad: iova_domain, pfn: number, size: number): void {
-  void size;
+  if (iova_rcache_insert(iovad, pfn, size)) return;
   free_iova(iovad, pfn);
 }
 
@@ -531,6 +563,7 @@ export function reserve_iova(iovad: iova_domain, pfn_lo: number, pfn_hi: number)
 
 /** put_iova_domain() (iova.c): every range goes */
 export function put_iova_domain(iovad: iova_domain): void {
+  free_iova_rcaches(iovad);
   for (let node = rb_first(iovad); node !== NIL && node !== ANCHOR; node = rb_first(iovad)) private_free_iova(iovad, node);
 }
 
@@ -541,4 +574,97 @@ export function iova_ranges(iovad: iova_domain): iova[] {
     if (node !== ANCHOR) out.push({ pfn_lo: iovad.pfn_lo[node]!, pfn_hi: iovad.pfn_hi[node]! });
   }
   return out;
+}
+
+// --- the rcache (iova.c "Magazine caches for IOVA ranges") -------------------------------------
+
+/** order_base_2() */
+function order_base_2(n: number): number {
+  return fls_long(n - 1);
+}
+
+function iova_magazine_alloc(): iova_magazine {
+  return { size: 0, pfns: new Float64Array(IOVA_MAG_SIZE) };
+}
+
+/** iova_magazine_free_pfns() (iova.c): the parked ranges go back to the tree */
+function iova_magazine_free_pfns(iovad: iova_domain, mag: iova_magazine): void {
+  for (let i = 0; i < mag.size; i++) {
+    const node = private_find_iova(iovad, mag.pfns[i]!);
+    if (node === NIL) continue; // WARN_ON(!iova)
+    iovad.rcached--;
+    private_free_iova(iovad, node);
+  }
+  mag.size = 0;
+}
+
+/** iova_magazine_pop() (iova.c): the newest pfn at or below limit_pfn, 0 if none */
+function iova_magazine_pop(mag: iova_magazine, limit_pfn: number): number {
+  let i = mag.size - 1;
+  while (mag.pfns[i]! > limit_pfn) {
+    if (i === 0) return 0;
+    i--;
+  }
+  const pfn = mag.pfns[i]!;
+  mag.pfns[i] = mag.pfns[--mag.size]!;
+  return pfn;
+}
+
+/** __iova_rcache_insert() via iova_rcache_insert() (iova.c) */
+function iova_rcache_insert(iovad: iova_domain, pfn: number, size: number): boolean {
+  const log_size = order_base_2(size);
+  if (log_size >= IOVA_RANGE_CACHE_MAX_SIZE) return false;
+  const rcache = iovad.rcaches[log_size]!;
+  if (rcache.loaded.size === IOVA_MAG_SIZE) {
+    if (rcache.prev.size < IOVA_MAG_SIZE) {
+      [rcache.loaded, rcache.prev] = [rcache.prev, rcache.loaded];
+    } else {
+      rcache.depot.push(rcache.loaded); // iova_depot_push()
+      rcache.loaded = iova_magazine_alloc();
+    }
+  }
+  rcache.loaded.pfns[rcache.loaded.size++] = pfn;
+  iovad.rcached++;
+  return true;
+}
+
+/** __iova_rcache_get() via iova_rcache_get() (iova.c); limit_pfn is exclusive here */
+function iova_rcache_get(iovad: iova_domain, size: number, limit_pfn: number): number {
+  const log_size = order_base_2(size);
+  if (log_size >= IOVA_RANGE_CACHE_MAX_SIZE) return 0;
+  const rcache = iovad.rcaches[log_size]!;
+  if (rcache.loaded.size === 0) {
+    if (rcache.prev.size > 0) [rcache.loaded, rcache.prev] = [rcache.prev, rcache.loaded];
+    else if (rcache.depot.length > 0) rcache.loaded = rcache.depot.pop()!; // iova_depot_pop()
+    else return 0;
+  }
+  const pfn = iova_magazine_pop(rcache.loaded, limit_pfn - size);
+  if (pfn) iovad.rcached--;
+  return pfn;
+}
+
+/** free_cpu_cached_iovas() (iova.c) */
+function free_cpu_cached_iovas(iovad: iova_domain): void {
+  for (const rcache of iovad.rcaches) {
+    iova_magazine_free_pfns(iovad, rcache.loaded);
+    iova_magazine_free_pfns(iovad, rcache.prev);
+  }
+}
+
+/** free_global_cached_iovas() (iova.c) */
+function free_global_cached_iovas(iovad: iova_domain): void {
+  for (const rcache of iovad.rcaches) {
+    for (const mag of rcache.depot) iova_magazine_free_pfns(iovad, mag);
+    rcache.depot = [];
+  }
+}
+
+/** free_iova_rcaches() (iova.c): the magazines go; their ranges are freed with the tree */
+function free_iova_rcaches(iovad: iova_domain): void {
+  for (const rcache of iovad.rcaches) {
+    rcache.loaded.size = 0;
+    rcache.prev.size = 0;
+    rcache.depot = [];
+  }
+  iovad.rcached = 0;
 }
