@@ -296,9 +296,10 @@ class ScenarioLoader {
     const cb = fields.get('context_banks');
     const smr = fields.get('stream_match_groups');
     const va = fields.get('va_bits');
-    // ID1.NUMCB and ID0.NUMSMRG are 8-bit fields
-    if (cb) cfg.context_banks = this.bounded(cb, 'context_banks', 1, 255);
-    if (smr) cfg.stream_match_groups = this.bounded(smr, 'stream_match_groups', 1, 255);
+    // SMMUv2 reports at most 128 of each (ID0.NUMSMRG, ID1.NUMCB); the model accepts up to
+    // 4096 so that scale scenarios can ask "what if" without several SMMUs
+    if (cb) cfg.context_banks = this.bounded(cb, 'context_banks', 1, 4096);
+    if (smr) cfg.stream_match_groups = this.bounded(smr, 'stream_match_groups', 1, 4096);
     if (va) {
       cfg.va_bits = this.bounded(va, 'va_bits', 32, 48);
       if (!VA_BITS.includes(cfg.va_bits)) this.fail(this.at(va), `va_bits must be one of ${VA_BITS.join(', ')}`);
