@@ -5,14 +5,16 @@
 // transactions through smmu_hw_translate(). Register and field names follow arm-smmu.h; the
 // behaviour is the SMMUv2 architecture as the driver relies on it.
 //
-// Stream matching: a transaction with stream ID s matches SMRn when n is valid and
-// ((s ^ id) & ~mask & 0xffff) == 0. The hardware compares all SMRs at once; the model keeps
-// `sid_to_sme`, an Int16Array(65536) cache of those comparators' answer (-1 no match, -2 more
-// than one = stream match conflict), updated whenever an SMR is written.
+// The registers are the truth. Next to them the model keeps two caches of what the hardware
+// computes from them, refreshed on every register write that changes the answer:
+//   sid_to_sme / sid_route  what the SMR comparators answer for each of the 65536 stream IDs
+//     (a transaction with stream ID s matches SMRn when n is valid and ((s ^ id) & ~mask &
+//     0xffff) == 0), and where the matching S2CR sends it;
+//   cb_ctx                  per context bank, its ASID when SCTLR.M is set, else -1.
+// The IOTLB is direct-mapped, one 4 KiB page per entry, tagged by ASID and page.
 import {
-  ARM_LPAE_BLOCK_SIZE, ARM_LPAE_MAX_LEVELS, ARM_LPAE_PTE_AP_RDONLY, ARM_LPAE_PTE_ATTR_MASK,
-  ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_TYPE_TABLE,
-  type arm_lpae_pool,
+  ARM_LPAE_PTE_AP_RDONLY, ARM_LPAE_PTE_ATTR_MASK, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_MASK,
+  ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_TYPE_TABLE, type arm_lpae_pool,
 } from './io-pgtable-arm.ts';
 
 /** enum arm_smmu_s2cr_type (arm-smmu.h) */
@@ -42,8 +44,12 @@ export const SMMU_sGFSR_MODEL_S2CR_FAULT = 1 << 16;
 
 /** IOTLB entries (direct-mapped, one 4 KiB page each). */
 export const SMMU_IOTLB_ENTRIES = 4096;
-const IOTLB_MASK = SMMU_IOTLB_ENTRIES - 1;
-const PAGE_MASK = 0xfff;
+
+/** sid_route values below 0 (>= 0 is the context bank of a translating S2CR) */
+const ROUTE_UNMATCHED = -1;
+const ROUTE_CONFLICT = -2;
+const ROUTE_S2CR_FAULT = -3;
+const ROUTE_BYPASS = -4;
 
 export interface arm_smmu_hw {
   name: string;
@@ -58,12 +64,10 @@ export interface arm_smmu_hw {
   // S2CRn
   s2cr_type: Uint8Array;
   s2cr_cbndx: Uint8Array;
-  /** cache of the SMR comparators: stream ID -> SME index, -1 none, -2 conflict */
-  sid_to_sme: Int16Array;
   // Context banks: SCTLR.M, the ASID, TTBR0 (pool offset of the PGD), where the walk starts
   cb_m: Uint8Array;
   cb_asid: Uint16Array;
-  cb_ttbr0: Float64Array;
+  cb_ttbr0: Int32Array;
   cb_start_level: Uint8Array;
   /** 2^ias: input addresses at or above fault (T0SZ) */
   cb_va_limit: Float64Array;
@@ -80,40 +84,46 @@ export interface arm_smmu_hw {
   gfar: number;
   /** the memory page tables live in */
   pool: arm_lpae_pool;
-  // IOTLB: tag (ASID, page VA), data (page PA, writable); asid -1 = invalid
-  tlb_asid: Int32Array;
-  tlb_va: Float64Array;
-  tlb_pa: Float64Array;
-  tlb_writable: Uint8Array;
+  /** cache: stream ID -> SME index, -1 none, -2 conflict */
+  sid_to_sme: Int16Array;
+  /** cache: stream ID -> context bank, or ROUTE_* */
+  sid_route: Int32Array;
+  /** cache: context bank -> ASID when enabled, else -1 */
+  cb_ctx: Int32Array;
+  /**
+   * The IOTLB, two doubles per entry: the tag page_va * 16 + asid (exact below 2^52; -1 when
+   * invalid) and the data page_pa + 1 if writable.
+   */
+  tlb: Float64Array;
   iotlb_hits: number;
   iotlb_misses: number;
   /** interrupt lines the driver requests (devm_request_irq) */
   context_fault_irq: ((cb: number) => void) | null;
   global_fault_irq: (() => void) | null;
-  /** level of the descriptor that stopped the last failed walk (FSYNR0.PLVL) */
+  /** level of the last descriptor a walk read (FSYNR0.PLVL on a fault) */
   walk_level: number;
 }
 
 /** The SMMU out of reset: no valid SMR, S2CRs faulting, banks disabled, IOTLB empty. */
 export function smmu_hw_alloc(name: string, num_mapping_groups: number, num_context_banks: number, pool: arm_lpae_pool): arm_smmu_hw {
-  const hw: arm_smmu_hw = {
+  return {
     name, num_mapping_groups, num_context_banks, usfcfg: true,
     smr_id: new Uint16Array(num_mapping_groups), smr_mask: new Uint16Array(num_mapping_groups), smr_valid: new Uint8Array(num_mapping_groups),
     s2cr_type: new Uint8Array(num_mapping_groups).fill(S2CR_TYPE_FAULT), s2cr_cbndx: new Uint8Array(num_mapping_groups),
-    sid_to_sme: new Int16Array(65536).fill(-1),
-    cb_m: new Uint8Array(num_context_banks), cb_asid: new Uint16Array(num_context_banks), cb_ttbr0: new Float64Array(num_context_banks),
+    cb_m: new Uint8Array(num_context_banks), cb_asid: new Uint16Array(num_context_banks), cb_ttbr0: new Int32Array(num_context_banks),
     cb_start_level: new Uint8Array(num_context_banks), cb_va_limit: new Float64Array(num_context_banks),
     cb_fsr: new Uint32Array(num_context_banks), cb_far: new Float64Array(num_context_banks),
     cb_fsynr0: new Uint32Array(num_context_banks), cb_cbfrsynra: new Uint32Array(num_context_banks),
     gfsr: 0, gfsynr0: 0, gfsynr1: 0, gfsynr2: 0, gfar: 0,
     pool,
-    tlb_asid: new Int32Array(SMMU_IOTLB_ENTRIES).fill(-1), tlb_va: new Float64Array(SMMU_IOTLB_ENTRIES),
-    tlb_pa: new Float64Array(SMMU_IOTLB_ENTRIES), tlb_writable: new Uint8Array(SMMU_IOTLB_ENTRIES),
+    sid_to_sme: new Int16Array(65536).fill(-1),
+    sid_route: new Int32Array(65536).fill(ROUTE_UNMATCHED),
+    cb_ctx: new Int32Array(num_context_banks).fill(-1),
+    tlb: new Float64Array(2 * SMMU_IOTLB_ENTRIES).fill(-1),
     iotlb_hits: 0, iotlb_misses: 0,
     context_fault_irq: null, global_fault_irq: null,
     walk_level: 0,
   };
-  return hw;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +152,16 @@ function smr_match(hw: arm_smmu_hw, sid: number): number {
   return found;
 }
 
-/** SMRn write (ARM_SMMU_GR0_SMR): refresh the comparator cache for the IDs it covered and covers. */
+/** Where a transaction matched to `sme` goes, as sid_route encodes it. */
+function sme_route(hw: arm_smmu_hw, sme: number): number {
+  if (sme === -1) return ROUTE_UNMATCHED;
+  if (sme === -2) return ROUTE_CONFLICT;
+  const type = hw.s2cr_type[sme]!;
+  if (type === S2CR_TYPE_TRANS) return hw.s2cr_cbndx[sme]!;
+  return type === S2CR_TYPE_BYPASS ? ROUTE_BYPASS : ROUTE_S2CR_FAULT;
+}
+
+/** SMRn write (ARM_SMMU_GR0_SMR): refresh the caches for the IDs it covered and covers. */
 export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask: number, valid: boolean): void {
   const affected: number[] = [];
   if (hw.smr_valid[idx]) smr_matching_sids(hw.smr_id[idx]!, hw.smr_mask[idx]!, affected);
@@ -150,13 +169,21 @@ export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask
   hw.smr_mask[idx] = mask;
   hw.smr_valid[idx] = valid ? 1 : 0;
   if (valid) smr_matching_sids(id, mask, affected);
-  for (const sid of affected) hw.sid_to_sme[sid] = smr_match(hw, sid);
+  for (const sid of affected) {
+    const sme = smr_match(hw, sid);
+    hw.sid_to_sme[sid] = sme;
+    hw.sid_route[sid] = sme_route(hw, sme);
+  }
 }
 
-/** S2CRn write (ARM_SMMU_GR0_S2CR) */
+/** S2CRn write (ARM_SMMU_GR0_S2CR): re-route the stream IDs that resolve to this entry. */
 export function smmu_hw_write_s2cr(hw: arm_smmu_hw, idx: number, type: number, cbndx: number): void {
   hw.s2cr_type[idx] = type;
   hw.s2cr_cbndx[idx] = cbndx;
+  if (!hw.smr_valid[idx]) return;
+  const sids: number[] = [];
+  smr_matching_sids(hw.smr_id[idx]!, hw.smr_mask[idx]!, sids);
+  for (const sid of sids) if (hw.sid_to_sme[sid] === idx) hw.sid_route[sid] = sme_route(hw, idx);
 }
 
 /** Context bank registers (SCTLR.M, TTBR0 with the ASID, TCR.T0SZ/SL0): enabled when pgd >= 0. */
@@ -166,6 +193,7 @@ export function smmu_hw_write_context_bank(hw: arm_smmu_hw, idx: number, pgd: nu
   hw.cb_asid[idx] = asid;
   hw.cb_start_level[idx] = start_level;
   hw.cb_va_limit[idx] = 2 ** ias;
+  hw.cb_ctx[idx] = pgd >= 0 ? asid : -1;
 }
 
 /** sCR0 write: USFCFG decides what unmatched streams do. */
@@ -177,88 +205,58 @@ export function smmu_hw_write_scr0(hw: arm_smmu_hw, usfcfg: boolean): void {
 // TLB maintenance (TLBIASID, TLBIVA, TLBIALL)
 // ---------------------------------------------------------------------------------------------
 
-function iotlb_index(asid: number, iova: number): number {
-  return ((iova >>> 12) ^ (asid * 0x9e5)) & IOTLB_MASK;
+function iotlb_slot(asid: number, iova: number): number {
+  return (((iova >>> 12) ^ (asid * 0x9e5)) & (SMMU_IOTLB_ENTRIES - 1)) << 1;
+}
+
+function iotlb_tag_asid(tag: number): number {
+  return tag - Math.floor(tag / 65536) * 65536;
 }
 
 /** CB_S1_TLBIASID: drop every entry of one ASID */
 export function smmu_hw_tlbi_asid(hw: arm_smmu_hw, asid: number): void {
-  const tags = hw.tlb_asid;
-  for (let i = 0; i < SMMU_IOTLB_ENTRIES; i++) if (tags[i] === asid) tags[i] = -1;
+  const tlb = hw.tlb;
+  for (let i = 0; i < tlb.length; i += 2) if (tlb[i]! >= 0 && iotlb_tag_asid(tlb[i]!) === asid) tlb[i] = -1;
 }
 
 /** CB_S1_TLBIVA over [iova, iova + size): one write per page, or a sweep when that is cheaper */
 export function smmu_hw_tlbi_va(hw: arm_smmu_hw, asid: number, iova: number, size: number): void {
+  const tlb = hw.tlb;
   const start = iova - (iova % 4096);
   const end = iova + size;
   if ((end - start) / 4096 >= SMMU_IOTLB_ENTRIES) {
-    for (let i = 0; i < SMMU_IOTLB_ENTRIES; i++) {
-      if (hw.tlb_asid[i] === asid && hw.tlb_va[i]! >= start && hw.tlb_va[i]! < end) hw.tlb_asid[i] = -1;
+    for (let i = 0; i < tlb.length; i += 2) {
+      const tag = tlb[i]!;
+      if (tag < 0) continue;
+      const a = iotlb_tag_asid(tag);
+      const va = (tag - a) / 16;
+      if (a === asid && va >= start && va < end) tlb[i] = -1;
     }
     return;
   }
   for (let va = start; va < end; va += 4096) {
-    const i = iotlb_index(asid, va);
-    if (hw.tlb_asid[i] === asid && hw.tlb_va[i] === va) hw.tlb_asid[i] = -1;
+    const i = iotlb_slot(asid, va);
+    if (tlb[i] === va * 16 + asid) tlb[i] = -1;
   }
 }
 
 /** TLBIALLNSNH: the whole IOTLB */
 export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
-  hw.tlb_asid.fill(-1);
+  for (let i = 0; i < hw.tlb.length; i += 2) hw.tlb[i] = -1;
 }
 
 // ---------------------------------------------------------------------------------------------
 // HOT PATH: one device transaction.
 // This section is written differently from the rest of the model on purpose: benchmarks send
-// millions of transactions through it, so it touches only typed arrays and numbers, allocates
-// nothing, and keeps the fault reporting (strings, log events, driver callbacks) in separate
-// cold functions. See toolchain.md for the measured cost of objects and Maps here.
+// millions of transactions through it. It reads typed arrays only (two derived caches and the
+// packed IOTLB on a hit), allocates nothing, and writes numbers as literals with the name in a
+// comment, because in Node 20 each use of a module-level const is a load from the module
+// context. Everything but an IOTLB hit goes to smmu_hw_translate_slow(), and fault reporting
+// (strings, log events, driver callbacks) lives in the cold functions further down.
 // ---------------------------------------------------------------------------------------------
 
-/**
- * The page-table walker: the leaf descriptor's output for `iova` in context bank `cb`, or a
- * negative fault code with `hw.walk_level` set. Also the IOTLB fill when `fill` is true.
- */
-function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number, write: boolean, fill: boolean): number {
-  if (iova >= hw.cb_va_limit[cb]!) {
-    hw.walk_level = hw.cb_start_level[cb]!;
-    return SMMU_FAULT_TRANSLATION;
-  }
-  const ptes = hw.pool.ptes;
-  let base = hw.cb_ttbr0[cb]!;
-  for (let lvl = hw.cb_start_level[cb]!; lvl < ARM_LPAE_MAX_LEVELS; lvl++) {
-    const size = ARM_LPAE_BLOCK_SIZE[lvl]!;
-    const pte = ptes[base + ((iova / size) & 511)]!;
-    const type = pte & ARM_LPAE_PTE_TYPE_MASK;
-    const leaf = lvl === 3 ? type === ARM_LPAE_PTE_TYPE_PAGE : type === ARM_LPAE_PTE_TYPE_BLOCK;
-    if (leaf) {
-      const attrs = pte & ARM_LPAE_PTE_ATTR_MASK;
-      const phys = pte - attrs + (iova % size);
-      const writable = (attrs & ARM_LPAE_PTE_AP_RDONLY) === 0;
-      if (fill) {
-        const asid = hw.cb_asid[cb]!;
-        const i = iotlb_index(asid, iova);
-        const off = iova & PAGE_MASK;
-        hw.tlb_asid[i] = asid;
-        hw.tlb_va[i] = iova - off;
-        hw.tlb_pa[i] = phys - off;
-        hw.tlb_writable[i] = writable ? 1 : 0;
-      }
-      if (write && !writable) {
-        hw.walk_level = lvl;
-        return SMMU_FAULT_PERMISSION;
-      }
-      return phys;
-    }
-    if (lvl === 3 || type !== ARM_LPAE_PTE_TYPE_TABLE) {
-      hw.walk_level = lvl;
-      return SMMU_FAULT_TRANSLATION;
-    }
-    base = (pte >>> 12) * 512;
-  }
-  return SMMU_FAULT_TRANSLATION;
-}
+/** block size - 1 per level (level 0 has no blocks), as int32 masks */
+const LVL_OFFSET_MASK = new Int32Array([0, 2 ** 30 - 1, 2 ** 21 - 1, 2 ** 12 - 1]);
 
 /**
  * One transaction from stream `sid` at `iova`: the physical address (>= 0), or a negative
@@ -267,32 +265,84 @@ function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number, write: boolean,
  * (SCTLR.M = 0) pass the address through untranslated.
  */
 export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
-  const sme = sid >>> 16 ? -1 : hw.sid_to_sme[sid]!;
-  if (sme < 0) {
-    if (sme === -1 && !hw.usfcfg) return iova;
-    return smmu_hw_global_fault(hw, sme === -1 ? ARM_SMMU_sGFSR_USF : ARM_SMMU_sGFSR_SMCF, sid, iova, write);
-  }
-  const type = hw.s2cr_type[sme]!;
-  if (type !== S2CR_TYPE_TRANS) {
-    if (type === S2CR_TYPE_BYPASS) return iova;
-    return smmu_hw_global_fault(hw, SMMU_sGFSR_MODEL_S2CR_FAULT, sid, iova, write);
-  }
-  const cb = hw.s2cr_cbndx[sme]!;
-  if (!hw.cb_m[cb]) return iova;
-  const asid = hw.cb_asid[cb]!;
-  const i = iotlb_index(asid, iova);
-  const off = iova & PAGE_MASK;
-  if (hw.tlb_asid[i] === asid && hw.tlb_va[i] === iova - off) {
-    hw.iotlb_hits++;
-    if (write && !hw.tlb_writable[i]) {
-      hw.walk_level = 3;
-      return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
+  const cb = sid >>> 16 ? -1 : hw.sid_route[sid]!;
+  if (cb >= 0) {
+    const asid = hw.cb_ctx[cb]!;
+    if (asid >= 0) {
+      const off = iova & 0xfff;
+      const i = (((iova >>> 12) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
+      const tlb = hw.tlb;
+      if (tlb[i] === (iova - off) * 16 + asid) {
+        const data = tlb[i + 1]!;
+        const writable = data & 1;
+        if (writable || !write) {
+          hw.iotlb_hits++;
+          return data - writable + off;
+        }
+      }
     }
-    return hw.tlb_pa[i]! + off;
+  }
+  return smmu_hw_translate_slow(hw, sid, iova, write);
+}
+
+/**
+ * The page-table walker: the leaf descriptor that maps `iova` in context bank `cb` (always > 0),
+ * with `hw.walk_level` set to its level; or SMMU_FAULT_TRANSLATION, with `hw.walk_level` at the
+ * descriptor that stopped the walk. Level 0 holds tables only, level 3 pages only (4 KiB granule).
+ * The index bits come from int32 arithmetic on the two halves of the (up to 48-bit) address:
+ * two float-to-int conversions per walk instead of one per level.
+ */
+function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number): number {
+  let lvl = hw.cb_start_level[cb]!;
+  if (iova >= hw.cb_va_limit[cb]!) {
+    hw.walk_level = lvl;
+    return -4; // SMMU_FAULT_TRANSLATION
+  }
+  const ptes = hw.pool.ptes;
+  let base = hw.cb_ttbr0[cb]!;
+  const lo = iova >>> 0;
+  const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
+  for (; lvl < 3; lvl++) {
+    const idx = lvl === 0 ? hi >>> 7 : lvl === 1 ? (hi << 2) | (lo >>> 30) : lo >>> 21;
+    const pte = ptes[base + (idx & 511)]!;
+    const type = pte & 3; // ARM_LPAE_PTE_TYPE_MASK
+    if (type === 3 /* ARM_LPAE_PTE_TYPE_TABLE */) {
+      base = (pte >>> 12) << 9;
+      continue;
+    }
+    hw.walk_level = lvl;
+    return type === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */ && lvl > 0 ? pte : -4;
+  }
+  const pte = ptes[base + ((lo >>> 12) & 511)]!;
+  hw.walk_level = 3;
+  return (pte & 3) === 3 /* ARM_LPAE_PTE_TYPE_PAGE */ ? pte : -4;
+}
+
+/** Everything but an IOTLB hit: the stream-mapping outcomes, the walk and the fill, faults. */
+function smmu_hw_translate_slow(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
+  const route = sid >>> 16 ? ROUTE_UNMATCHED : hw.sid_route[sid]!;
+  if (route < 0) return smmu_hw_route_fault(hw, route, sid, iova, write);
+  const cb = route;
+  const asid = hw.cb_ctx[cb]!;
+  if (asid < 0) return iova; // SCTLR.M clear: no translation
+  const i = iotlb_slot(asid, iova);
+  const off = iova & 0xfff;
+  const tag = (iova - off) * 16 + asid;
+  if (hw.tlb[i] === tag) {
+    // a hit without write permission
+    hw.iotlb_hits++;
+    hw.walk_level = 3;
+    return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
   }
   hw.iotlb_misses++;
-  const phys = smmu_hw_walk(hw, cb, iova, write, true);
-  if (phys < 0) return smmu_hw_context_fault(hw, cb, phys, sid, iova, write);
+  const pte = smmu_hw_walk(hw, cb, iova);
+  if (pte < 0) return smmu_hw_context_fault(hw, cb, pte, sid, iova, write);
+  const attrs = pte & ARM_LPAE_PTE_ATTR_MASK;
+  const phys = pte - attrs + (iova & LVL_OFFSET_MASK[hw.walk_level]!);
+  const writable = (attrs & ARM_LPAE_PTE_AP_RDONLY) === 0;
+  hw.tlb[i] = tag;
+  hw.tlb[i + 1] = phys - off + (writable ? 1 : 0);
+  if (write && !writable) return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
   return phys;
 }
 
@@ -301,22 +351,29 @@ export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, wr
  * raised. For the harness's isolation sweep, which must not disturb what it measures.
  */
 export function smmu_hw_translate_quiet(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
-  const sme = sid >>> 16 ? -1 : hw.sid_to_sme[sid]!;
-  if (sme < 0) {
-    if (sme === -1 && !hw.usfcfg) return iova;
-    return sme === -1 ? SMMU_FAULT_UNIDENTIFIED_STREAM : SMMU_FAULT_STREAM_MATCH_CONFLICT;
+  const route = sid >>> 16 ? ROUTE_UNMATCHED : hw.sid_route[sid]!;
+  if (route < 0) {
+    if (route === ROUTE_BYPASS || (route === ROUTE_UNMATCHED && !hw.usfcfg)) return iova;
+    return route === ROUTE_UNMATCHED ? SMMU_FAULT_UNIDENTIFIED_STREAM : route === ROUTE_CONFLICT ? SMMU_FAULT_STREAM_MATCH_CONFLICT : SMMU_FAULT_S2CR;
   }
-  const type = hw.s2cr_type[sme]!;
-  if (type === S2CR_TYPE_BYPASS) return iova;
-  if (type !== S2CR_TYPE_TRANS) return SMMU_FAULT_S2CR;
-  const cb = hw.s2cr_cbndx[sme]!;
-  if (!hw.cb_m[cb]) return iova;
-  return smmu_hw_walk(hw, cb, iova, write, false);
+  if (hw.cb_ctx[route]! < 0) return iova;
+  const pte = smmu_hw_walk(hw, route, iova);
+  if (pte < 0) return pte;
+  if (write && (pte & ARM_LPAE_PTE_AP_RDONLY)) return SMMU_FAULT_PERMISSION;
+  return pte - (pte & ARM_LPAE_PTE_ATTR_MASK) + (iova & LVL_OFFSET_MASK[hw.walk_level]!);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Cold path: raising faults. The syndrome goes into the registers, then the interrupt line.
 // ---------------------------------------------------------------------------------------------
+
+/** A stream the S2CRs do not send to a context bank: bypass, or a global fault. */
+function smmu_hw_route_fault(hw: arm_smmu_hw, route: number, sid: number, iova: number, write: boolean): number {
+  if (route === ROUTE_BYPASS || (route === ROUTE_UNMATCHED && !hw.usfcfg)) return iova;
+  if (route === ROUTE_UNMATCHED) return smmu_hw_global_fault(hw, ARM_SMMU_sGFSR_USF, sid, iova, write);
+  if (route === ROUTE_CONFLICT) return smmu_hw_global_fault(hw, ARM_SMMU_sGFSR_SMCF, sid, iova, write);
+  return smmu_hw_global_fault(hw, SMMU_sGFSR_MODEL_S2CR_FAULT, sid, iova, write);
+}
 
 function smmu_hw_global_fault(hw: arm_smmu_hw, gfsr_bit: number, sid: number, iova: number, write: boolean): number {
   hw.gfsr |= gfsr_bit;
@@ -339,3 +396,6 @@ function smmu_hw_context_fault(hw: arm_smmu_hw, cb: number, code: number, sid: n
   hw.context_fault_irq?.(cb);
   return code;
 }
+
+// Kept next to the walker so a change of descriptor format shows up as a type error here.
+void ([ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_TABLE, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_PAGE] satisfies [3, 3, 1, 3]);

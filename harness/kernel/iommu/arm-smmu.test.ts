@@ -13,9 +13,11 @@ import { IOMMU_READ, IOMMU_WRITE, type iommu_domain, type iommu_group, type iomm
 import { SZ_2M, SZ_4K } from './io-pgtable-arm.ts';
 import { arm_smmu_device_probe, arm_smmu_from_iommu, arm_smmu_leaks, type arm_smmu_device } from './arm-smmu.ts';
 import {
-  S2CR_TYPE_BYPASS, S2CR_TYPE_FAULT, S2CR_TYPE_TRANS, SMMU_FAULT_PERMISSION, SMMU_FAULT_S2CR, SMMU_FAULT_TRANSLATION,
-  SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate, smmu_hw_translate_quiet,
+  S2CR_TYPE_BYPASS, S2CR_TYPE_FAULT, S2CR_TYPE_TRANS, SMMU_FAULT_PERMISSION, SMMU_FAULT_S2CR, SMMU_FAULT_STREAM_MATCH_CONFLICT,
+  SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate, smmu_hw_translate_quiet, smmu_hw_write_s2cr,
+  smmu_hw_write_smr,
 } from './arm-smmu-hw.ts';
+import { SZ_1G } from './io-pgtable-arm.ts';
 
 const RW = IOMMU_READ | IOMMU_WRITE;
 
@@ -129,6 +131,18 @@ describe('stream matching (SMR id/mask) and the S2CR', () => {
     probe(on, 'a', [[0x10]]);
     expect(on.smmu.s2crs[0]!.type).toBe(S2CR_TYPE_BYPASS);
     expect(smmu_hw_translate(on.smmu.hw, 0x10, 0x5000, false)).toBe(0x5000);
+  });
+
+  it('two valid SMRs matching one stream ID: a stream match conflict (the driver never programs one)', () => {
+    const b = bench();
+    smmu_hw_write_smr(b.smmu.hw, 0, 0x10, 0xf, true);
+    smmu_hw_write_smr(b.smmu.hw, 1, 0x13, 0, true);
+    expect(smmu_hw_translate_quiet(b.smmu.hw, 0x13, 0, false)).toBe(SMMU_FAULT_STREAM_MATCH_CONFLICT);
+    expect(smmu_hw_translate(b.smmu.hw, 0x13, 0, false)).toBe(SMMU_FAULT_STREAM_MATCH_CONFLICT);
+    expect(events(b.k, 'fault')[0]).toMatchObject({ kind: 'stream-fault', sid: 0x13, message: 'Unexpected global fault, this could be serious' });
+    smmu_hw_write_smr(b.smmu.hw, 1, 0, 0, false);
+    smmu_hw_write_s2cr(b.smmu.hw, 0, S2CR_TYPE_BYPASS, 0);
+    expect(smmu_hw_translate(b.smmu.hw, 0x13, 0x777, false)).toBe(0x777);
   });
 
   it('release_device frees the entries: SMR invalid, S2CR back to its init value', () => {
@@ -300,7 +314,7 @@ describe('faults raised by smmu_hw_translate', () => {
     expect(smmu_hw_translate_quiet(b.smmu.hw, 0x10, 0x8000, false)).toBe(SMMU_FAULT_TRANSLATION);
     expect(smmu_hw_translate_quiet(b.smmu.hw, 0x99, 0x8000, false)).toBe(SMMU_FAULT_UNIDENTIFIED_STREAM);
     expect([b.smmu.hw.iotlb_hits, b.smmu.hw.iotlb_misses]).toEqual([0, 0]);
-    expect(b.smmu.hw.tlb_asid.every((x) => x === -1)).toBe(true);
+    expect(b.smmu.hw.tlb.every((x, j) => j % 2 === 1 || x === -1)).toBe(true);
     expect(events(b.k, 'fault')).toEqual([]);
   });
 });
@@ -354,6 +368,20 @@ describe('IOTLB (tagged by ASID, TLBIVA / TLBIASID)', () => {
     expect(b.smmu.ops.unmap_pages(d, SZ_2M, SZ_2M, 1, g)).toBe(SZ_2M);
     b.smmu.ops.iotlb_sync(d, g);
     for (let off = 0; off < SZ_2M; off += 0x10_0000) expect(smmu_hw_translate(hw, 0x10, SZ_2M + off, true)).toBe(SMMU_FAULT_TRANSLATION);
+  });
+
+  it('a 1 GiB unmap invalidates by sweeping the IOTLB', () => {
+    const b = bench();
+    const a = probe(b, 'a', [[0x10]]).dev;
+    const d = attach_new_domain(b, a);
+    b.smmu.ops.map_pages(d, SZ_1G, 0x4000_0000, SZ_1G, 1, RW);
+    const hw = b.smmu.hw;
+    const pages = [0, 0x1000, 0x3fff_f000];
+    for (const off of pages) expect(smmu_hw_translate(hw, 0x10, SZ_1G + off, false)).toBe(0x4000_0000 + off);
+    const g = gather();
+    expect(b.smmu.ops.unmap_pages(d, SZ_1G, SZ_1G, 1, g)).toBe(SZ_1G);
+    b.smmu.ops.iotlb_sync(d, g);
+    for (const off of pages) expect(smmu_hw_translate(hw, 0x10, SZ_1G + off, false)).toBe(SMMU_FAULT_TRANSLATION);
   });
 
   it('iova_to_phys walks the domain\'s page table', () => {

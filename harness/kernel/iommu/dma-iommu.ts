@@ -5,7 +5,7 @@ import type { device } from '../base/device.ts';
 import type { Kernel } from '../kernel.ts';
 import type { iommu_domain } from './iommu-types.ts';
 import { WARN, dev_err } from '../printk.ts';
-import { alloc_iova_fast, free_iova, init_iova_domain, iova_domain_live, type iova_domain } from './iova.ts';
+import { alloc_iova_fast, free_iova_fast, init_iova_domain, put_iova_domain, iova_domain_live, type iova_domain } from './iova.ts';
 import { iommu_map, iommu_unmap } from './iommu.ts';
 
 const DMA_MAPPING_ERROR = -1;
@@ -29,6 +29,8 @@ export function iommu_dma_init_domain(k: Kernel, domain: iommu_domain): void {
 /** iommu_put_dma_cookie(): the allocator goes with the domain */
 export function iommu_put_dma_cookie(k: Kernel, domain: iommu_domain): void {
   void k;
+  const c = cookie(domain);
+  if (c) put_iova_domain(c.iovad);
   domain.iova_cookie = null;
 }
 
@@ -77,7 +79,8 @@ export function iommu_dma_map_page(k: Kernel, dev: device, phys: number, size: n
 }
 
 function iommu_dma_free_iova(k: Kernel, domain: iommu_domain, iova: number, size: number): void {
-  free_iova(cookie(domain)!.iovad, iova / IOVA_GRANULE);
+  // through the per-CPU range caches, as iommu_dma_free_iova() does
+  free_iova_fast(cookie(domain)!.iovad, iova / IOVA_GRANULE, size / IOVA_GRANULE);
   k.log.record({ type: 'iova_free', domain: domain.id, iova, size });
 }
 

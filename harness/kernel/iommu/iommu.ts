@@ -221,8 +221,20 @@ function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
   return 0;
 }
 
-/** iommu_domain_free(): the dma-iommu cookie, then the driver's domain */
-function iommu_domain_free(k: Kernel, domain: iommu_domain): void {
+/**
+ * iommu_domain_free(): the dma-iommu cookie, then the driver's domain. The C trusts its caller
+ * to have detached every device (arm_smmu_domain_free() then frees the context bank under
+ * them, a use-after-free of the page tables); the model WARNs, names them, and frees as the C does.
+ */
+export function iommu_domain_free(k: Kernel, domain: iommu_domain): void {
+  if (domain.freed) {
+    WARN(k, null, `iommu_domain_free: domain ${domain.id} freed twice (double free)`);
+    return;
+  }
+  const attached = k.all_groups.filter((g) => !g.freed && g.domain === domain).flatMap((g) => g.devices);
+  if (attached.length) {
+    WARN(k, attached[0]!, `iommu_domain_free: domain ${domain.id} is still attached to ${attached.map((d) => d.name).join(', ')}; freeing it leaves their context bank pointing at freed page tables`);
+  }
   iommu_put_dma_cookie(k, domain);
   domain.ops.domain_free(domain);
   domain.freed = true;

@@ -148,16 +148,18 @@ describe('the tree under load', () => {
       return seed % n;
     };
     const live: number[] = [];
-    for (let step = 0; step < 20000; step++) {
+    let bad_frees = 0;
+    for (let step = 0; step < 6000; step++) {
       if (live.length && rnd(3) === 0) {
         const [pfn] = live.splice(rnd(live.length), 1);
-        expect(free_iova(iovad, pfn!)).toBe(true);
+        if (!free_iova(iovad, pfn!)) bad_frees++;
       } else {
         const limit = rnd(2) ? LIMIT32 : 0x3ffff;
         const pfn = alloc_iova_fast(iovad, 1 + rnd(40), limit);
         if (pfn) live.push(pfn);
       }
     }
+    expect(bad_frees).toBe(0);
     const ranges = iova_ranges(iovad);
     expect(ranges.length).toBe(live.length);
     expect(iova_domain_live(iovad)).toBe(live.length);
