@@ -1,15 +1,17 @@
 // `npm run compare`: every variant on every scenario, the checks, a quick benchmark, tables on
 // the terminal and the report files. Exit 0 when every verdict matches its variant's expect,
-// 1 when one does not, 2 for bad input or usage.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// 1 when one does not, 2 for bad input or usage, 130 when Ctrl-C stopped the run (143 for
+// SIGTERM): the workers are ended, the runs not made are named, and no report is written.
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchRow, InputError, Results, RunResult, VariantInfo } from './measure/results.ts';
+import type { BenchRow, InputError, Results, RunResult, ScalingRow, VariantInfo } from './measure/results.ts';
 import type { Scenario } from './scenario/types.ts';
 import { ScenarioError } from './scenario/types.ts';
 import { load_scenario_file } from './scenario/load.ts';
 import { variant_dir_name, variant_dirs } from './variants.ts';
+import { shown_path } from './thrown.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
-import type { JobReply, LoadedInfo } from './measure/jobs.ts';
+import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type JobReply, type LoadedInfo } from './measure/jobs.ts';
 import { step_label } from './scenario/replay.ts';
 import { availableParallelism } from 'node:os';
 import { KERNEL_VERSION } from './kernel/kernel.ts';
@@ -122,59 +124,170 @@ function exit_code(variants: VariantInfo[], errors: InputError[]): number {
   return mismatch ? 1 : 0;
 }
 
-/** A reply that is not a result: the variant threw outside the replay, hung or died. */
+/** Where a job was, from the progress it published (see jobs.ts). */
+function progress_label(scn: Scenario, step: number): string {
+  if (step === 0) return 'boot';
+  if (step === PROGRESS_TEARDOWN) return 'teardown';
+  const s = scn.steps[step - 1];
+  return s ? step_label(s) : 'unknown step';
+}
+
+/** A reply that is not a result: the variant hung, killed its worker, or would not load again. */
 function failed_run(scn: Scenario, v: VariantEntry, reply: JobReply, timeout_s: number): RunResult {
-  const step = reply.type === 'timeout' ? scn.steps[reply.step - 1] : undefined;
-  const where = step ? step_label(step) : reply.type === 'timeout' && reply.step === 0 ? 'boot' : 'unknown step';
+  const step = reply.type === 'timeout' || reply.type === 'crash' ? reply.step : 0;
+  const where = reply.type === 'failed' ? 'load' : progress_label(scn, step);
   const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
-    : reply.type === 'crash' ? `the worker running it died: ${reply.message}` : `unexpected reply ${reply.type}`;
+    : reply.type === 'crash' ? `the worker running it died at ${where}: ${reply.message}`
+    : reply.type === 'failed' ? reply.message : `unexpected reply ${reply.type}`;
   return {
     scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
     unsupported: null, coverage: { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-    steps_run: 0, events: 0,
+    steps_run: step > 0 ? step - 1 : step === PROGRESS_TEARDOWN ? scn.steps.length : 0, events: 0,
   };
 }
 
 async function load_variants(pool: Pool, dirs: string[], timeout_s: number): Promise<VariantEntry[]> {
   const replies = await pool.run(dirs.map((dir) => ({ type: 'load', dir })));
-  return dirs.map((dir, i) => {
+  const entries = dirs.map((dir, i): VariantEntry => {
     const reply = replies[i]!;
     const name = variant_dir_name(dir);
+    const index = shown_path(join(dir, 'index.ts'));
     if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
-    const why = reply.type === 'timeout' ? `loading did not finish within ${timeout_s} s` : reply.type === 'crash' ? reply.message : 'no reply';
-    return { dir, name, info: null, error: `${join(dir, 'index.ts')}: ${why}` };
+    const why = reply.type === 'timeout'
+      ? reply.step === PROGRESS_DESIGN_COST ? `boot() did not return within ${timeout_s} s (booting it on an empty device tree for the design cost)` : `loading did not finish within ${timeout_s} s`
+      : reply.type === 'crash' ? `the worker loading it died: ${reply.message}` : reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
+    return { dir, name, info: null, error: `${index}: ${why}` };
+  });
+  // two folders claiming one name would mix their results: the later folder is not run
+  const owner = new Map<string, string>();
+  for (const v of entries) {
+    const first = owner.get(v.name);
+    if (first === undefined) { owner.set(v.name, v.dir); continue; }
+    const at = v.info ? shown_path(join(v.dir, 'index.ts')) : null;
+    if (at) Object.assign(v, { name: variant_dir_name(v.dir), info: null, error: `${at}: the variant name '${v.name}' is already taken by ${shown_path(first)}` });
+  }
+  return entries;
+}
+
+/** Ctrl-C: what was asked, and the pool to stop. */
+export interface Interrupt {
+  /** the signal that asked to stop, or null */
+  requested: NodeJS.Signals | null;
+  pool: Pool | null;
+  /** settles interrupted() */
+  notify: (() => void) | null;
+}
+
+class Interrupted extends Error {
+  constructor(readonly not_run: string[], readonly stage: string) { super('interrupted'); }
+}
+
+/** A promise that settles when the run is interrupted. */
+function interrupted(intr: Interrupt): Promise<'interrupted'> {
+  return new Promise((resolve) => {
+    if (intr.requested) resolve('interrupted');
+    else intr.notify = () => resolve('interrupted');
   });
 }
 
-export async function compare(o: Options): Promise<Results> {
+export async function compare(o: Options, intr: Interrupt = { requested: null, pool: null, notify: null }): Promise<Results> {
   const errors: InputError[] = [];
   const pool = pool_create(Math.min(availableParallelism(), 4), o.timeout);
+  intr.pool = pool;
   try {
-    let loaded = await load_variants(pool, variant_dirs(o.variants_root), o.timeout);
+    const dirs = variant_dirs(o.variants_root);
+    const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
+    let loaded = await load_variants(pool, dirs, o.timeout);
+    if (intr.requested) {
+      // the names are not known yet: the folders' stand in for them
+      const names = dirs.map(variant_dir_name).filter((n) => !o.variants || o.variants.includes(n));
+      throw new Interrupted(scenarios.flatMap((scn) => names.map((n) => `${scn.id} x ${n}`)), 'loading the variants');
+    }
     if (o.variants) {
       const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
       if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
       loaded = loaded.filter((l) => o.variants!.includes(l.name));
     }
-    const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
     const pairs = scenarios.flatMap((scn) => loaded.filter((v) => v.info).map((v) => ({ scn, v })));
-    const replies = await pool.run(pairs.map(({ scn, v }) => ({ type: 'run', file: scn.file, dir: v.dir })));
+    // the longest scenarios go first, so that none of them ends the run alone on one worker;
+    // the replies are put back in the order of the pairs
+    const order = pairs.map((_p, i) => i).sort((a, b) => pairs[b]!.scn.steps.length - pairs[a]!.scn.steps.length || a - b);
+    const in_order = await pool.run(order.map((i) => ({ type: 'run', file: pairs[i]!.scn.file, dir: pairs[i]!.v.dir })));
+    const replies: JobReply[] = [];
+    order.forEach((i, j) => { replies[i] = in_order[j]!; });
+    if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
     const runs = pairs.map(({ scn, v }, i) => {
       const reply = replies[i]!;
       return reply.type === 'result' ? reply.result : failed_run(scn, v, reply, o.timeout);
     });
     const variants = loaded.map((v) => variant_info(v, runs));
-    const bench: BenchRow[] = o.bench === 'off' ? [] : await run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs);
+    let bench: BenchRow[] = [];
+    let scaling: ScalingRow[] = [];
+    // peak memory is a measurement: with --bench off two runs still write identical reports
+    if (o.bench === 'off') for (const run of runs) delete run.peak_heap_mb;
+    if (o.bench !== 'off') {
+      // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
+      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs), interrupted(intr)]);
+      // let a signal that came while this thread was busy reach its handler first
+      await new Promise((r) => setImmediate(r));
+      if (done === 'interrupted' || intr.requested) throw new Interrupted(['the benchmarks (every scenario x variant ran)'], 'benchmarking');
+      ({ rows: bench, scaling } = done);
+    }
     const results: Results = {
       kernel: KERNEL_VERSION, variants,
       scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
-      results: runs, bench, errors, exit_code: 0,
+      results: runs, bench, scaling, errors, exit_code: 0,
     };
     results.exit_code = exit_code(variants, errors);
     return results;
   } finally {
+    intr.pool = null;
     await pool.close();
   }
+}
+
+/** Temporary report files that a killed run left behind (write.ts names them
+ *  `<file>.<pid>.<random>.tmp`): removed when their process is gone. */
+function remove_stale_tmp(dir: string): void {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const f of names) {
+    const m = /^(?:summary\.md|summary\.txt|results\.json|bench\.svg)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    try { rmSync(join(dir, f), { force: true }); } catch { /* not ours to insist on */ }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** 128 + the signal's number, as a shell reports a process the signal ended */
+function signal_exit(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
+/** SIGINT (Ctrl-C) or SIGTERM: stop the workers, say what was not run, write nothing.
+ *  A second signal, a second or more later, ends the process at once. */
+function on_signals(intr: Interrupt): void {
+  let first = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    // a second signal close behind the first is the same keypress relayed (tsx forwards it)
+    if (intr.requested && Date.now() - first > 1000) process.exit(signal_exit(signal));
+    if (intr.requested) return;
+    first = Date.now();
+    intr.requested = signal;
+    intr.pool?.stop();
+    intr.notify?.();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
 }
 
 async function main(): Promise<number> {
@@ -186,9 +299,12 @@ async function main(): Promise<number> {
     process.stderr.write(`${e.message ? `compare: ${e.message}\n` : ''}${USAGE}\n`);
     return e.message ? 2 : 0;
   }
+  const intr: Interrupt = { requested: null, pool: null, notify: null };
+  on_signals(intr);
   try {
-    const results = await compare(o);
+    const results = await compare(o, intr);
     try {
+      remove_stale_tmp(o.out);
       write_reports(o.out, results);
     } catch (e) {
       process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -198,10 +314,19 @@ async function main(): Promise<number> {
     for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
     return results.exit_code;
   } catch (e) {
+    if (e instanceof Interrupted) {
+      const lines = [`compare: interrupted while ${e.stage}; not run:`, ...e.not_run.map((p) => `  ${p}`),
+        `compare: no report written; ${o.out} is as it was`];
+      process.stderr.write(`${lines.join('\n')}\n`);
+      return signal_exit(intr.requested ?? 'SIGINT');
+    }
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`compare: ${e.message}\n${USAGE}\n`);
     return 2;
   }
 }
 
-process.exitCode = await main();
+const code = await main();
+// after Ctrl-C, benchmarks still running must not hold the exit
+if (code >= 128) process.exit(code);
+process.exitCode = code;

@@ -2,12 +2,13 @@
 // index.ts is one; adding a folder changes no other file. A folder that fails to load or does
 // not export the contract's shape is reported with its error, and the others still run.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Variant } from './variant.ts';
 import type { DesignCost } from './measure/results.ts';
 import { boot } from './kernel/boot.ts';
 import { kernel_symbols } from './kernel/exports.ts';
+import { shown_path, stack_frames } from './thrown.ts';
 
 export interface LoadedVariant {
   dir: string;
@@ -48,13 +49,88 @@ function shape_error(v: unknown): string | null {
   return null;
 }
 
-/** "file:line:col: message" from a load error, where the stack or the error says where. */
-function describe_load_error(e: unknown, index: string): string {
-  const err = e instanceof Error ? e : new Error(String(e));
-  const first = err.message.split('\n')[0] ?? '';
-  const at = /(?:^|\s|\()(\/[^\s():]+\.ts):(\d+):(\d+)/.exec(`${err.message}\n${err.stack ?? ''}`);
-  const where = at ? `${relative(process.cwd(), at[1]!)}:${at[2]}:${at[3]}` : relative(process.cwd(), index);
-  return `${where}: ${first.replace(/^\/\S+:\d+:\d+: /, '')}`;
+/**
+ * "file:line:col: message" from a load error: a syntax error as the TypeScript transform
+ * (esbuild, through tsx) reports it ("<file>:7:51: ERROR: Unexpected ';'"), else the first
+ * stack frame in the variant's folder (a throw at import), else the import a resolution error
+ * is about, else any position the message gives, else the index.
+ */
+function describe_load_error(e: unknown, index: string, dir: string): string {
+  let message = '';
+  let stack = '';
+  try {
+    message = e instanceof Error ? String(e.message) : String(e);
+    stack = e instanceof Error ? String(e.stack ?? '') : '';
+  } catch { /* an error whose own fields throw */ }
+  const syntax = /^(.+?):(\d+):(\d+): ERROR: (.*)$/m.exec(message);
+  if (syntax) return `${shown_path(syntax[1]!)}:${syntax[2]}:${esbuild_column(syntax[1]!, Number(syntax[2]), Number(syntax[3]))}: ${syntax[4]}`;
+  const name = e instanceof Error ? e.name : 'thrown';
+  const first = message.split('\n')[0] ?? '';
+  const frame = stack_frames(stack).find((f) => f.file.startsWith(resolve(dir) + sep));
+  if (frame) return `${shown_path(frame.file)}:${frame.line}:${frame.col}: ${name}: ${first}`;
+  const imp = import_site(message, dir);
+  if (imp) return `${imp}: ${name}: ${first}`;
+  const at = /(\/[^\s():]+\.ts):(\d+):(\d+)/.exec(message);
+  if (at) return `${shown_path(at[1]!)}:${at[2]}:${at[3]}: ${first.replace(/^\/\S+:\d+:\d+:? /, '')}`;
+  return `${shown_path(index)}: ${name}: ${first}`;
+}
+
+/**
+ * "file:line:col" of the import a module-resolution error is about (Node names the module,
+ * not the line): the first line of the importing file (or of the folder's .ts files) that
+ * quotes the module and, for a missing export, names it.
+ */
+function import_site(message: string, dir: string): string | null {
+  const missing = /Cannot find (?:module|package) '([^']+)' imported from (\S+)/.exec(message);
+  const named = /The requested module '([^']+)' does not provide an export named '([^']+)'/.exec(message);
+  let files: string[];
+  let quoted: string;
+  let also = '';
+  if (missing) {
+    const from = missing[2]!.replace(/^file:\/\//, '');
+    files = [from];
+    quoted = missing[1]!.split('/').pop()!;
+  } else if (named) {
+    try { files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)); } catch { return null; }
+    quoted = named[1]!;
+    also = named[2]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  } else {
+    return null;
+  }
+  for (const file of files) {
+    let lines: string[];
+    try { lines = readFileSync(file, 'utf8').split('\n'); } catch { continue; }
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const q = Math.max(line.indexOf(`${quoted}'`), line.indexOf(`${quoted}"`));
+      if (q < 0 || (also && !new RegExp(`\\b${also}\\b`).test(line))) continue;
+      // the missing name, or the opening quote of the module's specifier
+      const col = also ? line.search(new RegExp(`\\b${also}\\b`)) + 1 : Math.max(line.lastIndexOf("'", q - 1), line.lastIndexOf('"', q - 1)) + 1;
+      return `${shown_path(file)}:${i + 1}:${Math.max(col, 1)}`;
+    }
+  }
+  return null;
+}
+
+/** esbuild counts a column from 0 in UTF-8 bytes; an editor from 1 in characters. */
+function esbuild_column(file: string, line: number, byte_col: number): number {
+  try {
+    const text = readFileSync(file, 'utf8').split('\n')[line - 1] ?? '';
+    return Buffer.from(text, 'utf8').subarray(0, byte_col).toString('utf8').length + 1;
+  } catch {
+    return byte_col + 1;
+  }
+}
+
+/** "line:col" of the file's `export default` (or `as default`), else "1:1". */
+function default_export_pos(index: string): string {
+  let text = '';
+  try { text = readFileSync(index, 'utf8'); } catch { return '1:1'; }
+  const m = /^[ \t]*export[ \t]+default\b|\bas[ \t]+default\b/m.exec(text);
+  if (!m) return '1:1';
+  const before = text.slice(0, m.index + (m[0].length - m[0].trimStart().length));
+  const line = before.split('\n').length;
+  return `${line}:${before.length - before.lastIndexOf('\n')}`;
 }
 
 /** Import a variant folder; a new `nonce` gives a fresh module instance (fresh statics). */
@@ -64,11 +140,11 @@ export async function load_variant(dir: string, nonce = 0): Promise<LoadedVarian
   try {
     const mod = (await import(`${pathToFileURL(index).href}?instance=${nonce}`)) as { default?: unknown };
     const problem = shape_error(mod.default);
-    if (problem) return { dir, name, variant: null, error: `${relative(process.cwd(), index)}: ${problem}`, loc: count_loc(dir) };
+    if (problem) return { dir, name, variant: null, error: `${shown_path(index)}:${default_export_pos(index)}: ${problem}`, loc: count_loc(dir) };
     const variant = mod.default as Variant;
     return { dir, name: variant.name, variant, error: null, loc: count_loc(dir) };
   } catch (e) {
-    return { dir, name, variant: null, error: describe_load_error(e, index), loc: 0 };
+    return { dir, name, variant: null, error: describe_load_error(e, index, dir), loc: 0 };
   }
 }
 

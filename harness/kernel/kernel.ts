@@ -39,7 +39,10 @@ export interface notifier_block {
 /** struct subsys_private: what bus_register() allocates for a bus */
 export interface subsys_private {
   bus: bus_type;
-  devices: device[];
+  /** klist_devices: in the order they were added; removal is O(1) as klist_del() is */
+  devices: Set<device>;
+  /** the names under /sys/bus/<bus>/devices (a kernfs rbtree in the C): the duplicate check */
+  device_names: Map<string, device>;
   drivers: device_driver[];
   notifiers: notifier_block[];
   drivers_autoprobe: boolean;

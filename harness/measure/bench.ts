@@ -1,148 +1,289 @@
-// Translation benchmarks with tinybench: a warm-IOTLB translation through the SMMU model of a
-// variant's context device, against the floor no translation can beat, a flat typed-array
-// lookup over the same addresses, measured in the same run and reported as a ratio. Each task
-// call runs a batch of operations and declares both the per-operation duration and the
-// batch's cost (toolchain.md: tinybench 6's traps). A variant is measured only on a scenario
-// whose correctness run it passed.
-import { Bench, type Task } from 'tinybench';
+// The benchmarks of `npm run compare -- --bench quick|full` (and `npm run bench`): translation
+// performance against the floor, DMA map/unmap, context create/destroy, and how the last two
+// scale with the number of live objects. Method:
+// - verify, then measure: a variant is timed on a scenario only if its correctness run of that
+//   scenario passed; otherwise its rows say "not measured: failed verification" and why;
+// - each variant is measured in a worker of its own (bench-worker.ts), and the variants take
+//   turns, one tinybench pass each per round, the baseline (flat-lookup) measured in every
+//   pass: a ratio compares two tasks of the same worker and round, and the row's ratio is the
+//   median over the rounds;
+// - every task call runs a batch and declares both the per-operation duration and the batch's
+//   cost (toolchain.md); a task that ends `errored` or raises a timer warning is a failed
+//   measurement, and says so;
+// - rows whose difference is inside the combined margin of error are ties, not a ranking.
+import { Worker } from 'node:worker_threads';
 import type { Scenario } from '../scenario/types.ts';
-import type { BenchRow, RunResult } from './results.ts';
-import type { Variant } from '../variant.ts';
-import { load_variant } from '../variants.ts';
-import { replay_boot, replay_step, type ReplayContext } from '../scenario/replay.ts';
-import { smmu_of_node } from '../scenario/hardware.ts';
-import { smmu_hw_translate, type arm_smmu_hw } from '../kernel/iommu/arm-smmu-hw.ts';
-import { dma_map_single, dma_mapping_error } from '../kernel/dma-mapping.ts';
-import { ram_alloc } from '../kernel/ram.ts';
+import type { BenchRow, RunResult, ScalingRow } from './results.ts';
+import {
+  BASELINE, RATIO_GOALS, ROWS, SCALING, SCALING_GOAL, scaling_task,
+  type BenchReply, type BenchRequest, type PassOptions, type TaskPass,
+} from './bench-tasks.ts';
+import { bench_ties, median, summarize } from './bench-stats.ts';
 
 export type BenchMode = 'off' | 'quick' | 'full';
 
-const BATCH = 8192;
-const PAGES = 256;
-const BASELINE = 'flat-lookup';
+/** Rounds and the time one pass gives each task, per mode (written down in one place). */
+export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number } & PassOptions> = {
+  quick: { rounds: 3, time_ms: 60, warmup_ms: 15 },
+  full: { rounds: 7, time_ms: 400, warmup_ms: 100 },
+};
 
-/** A context with a densely mapped buffer, and the addresses every task walks through. */
-interface Fixture {
-  hw: arm_smmu_hw;
-  sid: number;
-  iovas: Float64Array;
-  /** the flat table: physical page address per page index */
-  flat: Float64Array;
-  base: number;
-  expect: Float64Array;
-}
+/** The scenario whose device tree the scaling rows are measured on. */
+export const SCALE_SCENARIO = 'scale';
 
-/** Replay the scenario until the variant made a context with an IOMMU group, then map PAGES. */
-function fixture(scn: Scenario, variant: Variant): Fixture | string {
-  const st = replay_boot(scn, variant);
-  let ctx: ReplayContext | undefined;
-  for (const step of scn.steps) {
-    replay_step(st, step);
-    ctx = [...st.contexts.values()].find((c) => c.wired.length && c.dev.iommu_group);
-    if (ctx) break;
-  }
-  if (!ctx) return 'no context device with an IOMMU group';
-  const size = PAGES * 4096;
-  const phys = ram_alloc(st.k.ram, size);
-  const dma = dma_map_single(st.k, ctx.dev, phys, size, 'DMA_BIDIRECTIONAL');
-  if (phys < 0 || dma_mapping_error(dma)) return 'dma_map failed';
-  const hw = smmu_of_node(st.k, ctx.wired[0]!.iommu);
-  if (!hw) return 'no SMMU instance';
-  const iovas = new Float64Array(BATCH);
-  const expect = new Float64Array(BATCH);
-  const flat = new Float64Array(PAGES);
-  for (let p = 0; p < PAGES; p++) flat[p] = phys + p * 4096;
-  // a fixed stride through the pages, so neither side gets a sequential-access advantage
-  for (let i = 0; i < BATCH; i++) {
-    const page = (i * 97) % PAGES;
-    const off = (i * 64) % 4096;
-    iovas[i] = dma + page * 4096 + off;
-    expect[i] = phys + page * 4096 + off;
-  }
-  st.k.log.enabled = false;
-  return { hw, sid: ctx.wired[0]!.sid, iovas, flat, base: dma, expect };
-}
-
-/** Verify before measuring: every address of the batch translates to its physical byte. */
-function verify(f: Fixture): string | null {
-  for (let i = 0; i < BATCH; i++) {
-    const got = smmu_hw_translate(f.hw, f.sid, f.iovas[i]!, false);
-    if (got !== f.expect[i]) return `translation of 0x${f.iovas[i]!.toString(16)} gave ${got}`;
-  }
-  return null;
-}
-
-let sink = 0;
-
-function flat_lookup(f: Fixture, now: () => number) {
-  const { iovas, flat, base } = f;
-  const t0 = now();
-  let acc = 0;
-  for (let i = 0; i < BATCH; i++) {
-    const off = iovas[i]! - base;
-    acc += flat[(off / 4096) | 0]! + (off % 4096);
-  }
-  const t = now() - t0;
-  sink ^= acc;
-  return { overriddenDuration: t / BATCH, overriddenIterationCost: t };
-}
-
-function translate_hot(f: Fixture, now: () => number) {
-  const { hw, sid, iovas } = f;
-  const t0 = now();
-  let acc = 0;
-  for (let i = 0; i < BATCH; i++) acc += smmu_hw_translate(hw, sid, iovas[i]!, false);
-  const t = now() - t0;
-  sink ^= acc;
-  return { overriddenDuration: t / BATCH, overriddenIterationCost: t };
-}
-
-function row(task: Task | undefined, name: string, variant: string, scenario: string, baseline: number): BenchRow {
-  const r = task?.result;
-  if (!r || task.result.state !== 'completed' || !('latency' in r)) {
-    return { name, variant, scenario, ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: `failed measurement (${r?.state ?? 'no result'})` };
-  }
-  const ops = 1000 / r.latency.mean;
-  return { name, variant, scenario, ops_per_sec: ops, rme: r.latency.rme, ratio: baseline ? ops / baseline : 0, samples: r.latency.samplesCount, note: null };
-}
-
-/** The variants to measure: their folders and names (loaded afresh here). */
+/** The variants to measure: their folders and names. */
 export interface BenchVariant { dir: string; name: string }
 
-export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchRow[]> {
-  if (mode === 'off') return [];
-  const scn = scenarios.find((s) => runs.some((r) => r.scenario === s.id && r.verdict === 'pass'));
-  if (!scn) return [];
-  const bench = new Bench({ time: mode === 'quick' ? 250 : 2000, warmupTime: mode === 'quick' ? 50 : 250, throws: false });
-  const rows: BenchRow[] = [];
-  const measured: Array<{ variant: string; fixture: Fixture }> = [];
-  for (const bv of variants) {
-    const run = runs.find((r) => r.scenario === scn.id && r.variant === bv.name);
-    const skip = (why: string) => rows.push({ name: 'translate-hot', variant: bv.name, scenario: scn.id, ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: why });
-    if (run?.verdict !== 'pass') { skip(`not measured: failed verification (${run?.verdict ?? 'not run'} on ${scn.id})`); continue; }
-    const lv = await load_variant(bv.dir);
-    if (!lv.variant) { skip(`not measured: ${lv.error}`); continue; }
-    const f = fixture(scn, lv.variant);
-    if (typeof f === 'string') { skip(`not measured: ${f}`); continue; }
-    const bad = verify(f);
-    if (bad) { skip(`not measured: failed verification (${bad})`); continue; }
-    measured.push({ variant: bv.name, fixture: f });
-  }
-  if (!measured.length) return rows;
-  let warning = false;
-  bench.addEventListener('warning', () => { warning = true; });
-  const now = () => bench.now();
-  bench.add(BASELINE, () => flat_lookup(measured[0]!.fixture, now));
-  for (const m of measured) bench.add(`translate-hot/${m.variant}`, () => translate_hot(m.fixture, now));
-  await bench.run();
-  const base = row(bench.getTask(BASELINE), BASELINE, '-', scn.id, 0);
-  const baseline_ops = base.ops_per_sec;
-  const out = [{ ...base, ratio: base.note ? 0 : 1 }];
-  for (const m of measured) out.push(row(bench.getTask(`translate-hot/${m.variant}`), 'translate-hot', m.variant, scn.id, baseline_ops));
-  if (warning) for (const r of out) r.note ??= 'timer saturation warning: treat as a failed measurement';
-  return [...out, ...rows];
+export interface BenchOutcome { rows: BenchRow[]; scaling: ScalingRow[] }
+
+const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+const ENTRY = new URL('./bench-worker.ts', import.meta.url).href;
+const SETUP_LIMIT_MS = 180_000;
+
+// ---------------------------------------------------------------------------------------------
+// What to measure where
+// ---------------------------------------------------------------------------------------------
+
+function run_of(runs: readonly RunResult[], scn: string, variant: string): RunResult | undefined {
+  return runs.find((r) => r.scenario === scn && r.variant === variant);
 }
 
-export function bench_sink(): number {
-  return sink;
+function passed(runs: readonly RunResult[], scn: string, variant: string): boolean {
+  return run_of(runs, scn, variant)?.verdict === 'pass';
+}
+
+/** Why a variant is not timed on a scenario: its verdict there and the first failure. */
+export function not_verified(run: RunResult | undefined, scn: string): string {
+  if (!run) return `not measured: failed verification (no run on ${scn})`;
+  if (run.verdict === 'unsupported') return `not measured: unsupported on ${scn}`;
+  const f = run.failures[0];
+  const first = f ? `: ${f.check}: ${f.message.length > 120 ? `${f.message.slice(0, 117)}...` : f.message}` : '';
+  return `not measured: failed verification (${run.verdict} on ${scn}${first})`;
+}
+
+/**
+ * The scenario of the rows: the one most variants passed; among those, one whose IOMMUs all
+ * have a 48-bit input range (so that a cold translation walks all four levels), then the
+ * first. The scale scenario only when nothing else was passed (its fixtures cost more).
+ */
+export function rows_scenario(scenarios: readonly Scenario[], variants: readonly BenchVariant[], runs: readonly RunResult[]): Scenario | null {
+  let best: Scenario | null = null;
+  let best_key = [-1, -1, -1];
+  const better = (a: number[], b: number[]): boolean => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+    return false;
+  };
+  for (const scn of scenarios) {
+    const n = variants.filter((v) => passed(runs, scn.id, v.name)).length;
+    if (n === 0) continue;
+    const key = [scn.id === SCALE_SCENARIO ? 0 : 1, n, [...scn.hardware.values()].every((h) => h.va_bits === 48) ? 1 : 0];
+    if (better(key, best_key)) {
+      best = scn;
+      best_key = key;
+    }
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workers
+// ---------------------------------------------------------------------------------------------
+
+interface Measured {
+  variant: BenchVariant;
+  worker: Worker | null;
+  tasks: string[];
+  skipped: Map<string, string>;
+  /** per task, its passes */
+  passes: Map<string, TaskPass[]>;
+  /** the worker failed: every task not yet measured says so */
+  error: string | null;
+}
+
+/** Send one request and wait for its reply, or for the worker to fail or time out. */
+function ask(m: Measured, req: BenchRequest | null, limit_ms: number): Promise<BenchReply> {
+  const worker = m.worker;
+  if (!worker) return Promise.resolve({ type: 'failed', message: m.error ?? 'no worker' });
+  return new Promise((resolve) => {
+    const done = (reply: BenchReply) => {
+      clearTimeout(timer);
+      worker.off('message', on_message);
+      worker.off('error', on_error);
+      worker.off('exit', on_exit);
+      resolve(reply);
+    };
+    const on_message = (reply: BenchReply) => done(reply);
+    const on_error = (e: Error) => done({ type: 'failed', message: `the benchmark worker died: ${e.message}` });
+    const on_exit = (code: number) => done({ type: 'failed', message: `the benchmark worker exited with code ${code}` });
+    const timer = setTimeout(() => done({ type: 'failed', message: `no answer within ${Math.round(limit_ms / 1000)} s` }), limit_ms);
+    worker.on('message', on_message);
+    worker.once('error', on_error);
+    worker.once('exit', on_exit);
+    if (req) worker.postMessage(req);
+  });
+}
+
+function fail_worker(m: Measured, message: string): void {
+  m.error ??= message;
+  void m.worker?.terminate();
+  m.worker = null;
+}
+
+async function start(m: Measured, file: string | null, scale_file: string | null): Promise<void> {
+  m.worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+  m.worker.on('error', () => {});
+  const ready = await ask(m, null, SETUP_LIMIT_MS);
+  if (ready.type !== 'ready') return fail_worker(m, ready.type === 'failed' ? ready.message : 'no ready message');
+  const setup = await ask(m, { type: 'setup', dir: m.variant.dir, file, scale_file }, SETUP_LIMIT_MS);
+  if (setup.type !== 'setup') return fail_worker(m, setup.type === 'failed' ? setup.message : 'no setup reply');
+  m.tasks = setup.tasks;
+  for (const s of setup.skipped) m.skipped.set(s.task, s.why);
+}
+
+async function pass(m: Measured, o: PassOptions): Promise<void> {
+  if (!m.worker || m.tasks.length === 0) return;
+  const limit = 60_000 + m.tasks.length * (o.time_ms + o.warmup_ms) * 20;
+  const reply = await ask(m, { type: 'pass', options: o }, limit);
+  if (reply.type !== 'pass') return fail_worker(m, reply.type === 'failed' ? reply.message : 'no pass reply');
+  for (const r of reply.results) {
+    const list = m.passes.get(r.task);
+    if (list) list.push(r);
+    else m.passes.set(r.task, [r]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// From passes to rows
+// ---------------------------------------------------------------------------------------------
+
+/** A task's per-operation costs (its median batch per round), its pooled samples and pair
+ *  ratios, or why it is not measured. */
+interface Costs { costs: number[]; samples: number[]; ratios: number[]; round_ratios: number[] }
+
+function task_costs(m: Measured, task: string): Costs | string {
+  const skipped = m.skipped.get(task);
+  if (skipped) return `not measured: ${skipped}`;
+  const passes = m.passes.get(task) ?? [];
+  const failed = passes.find((p) => p.failed !== null);
+  if (failed) return `failed measurement: ${failed.failed}`;
+  if (m.error && passes.length === 0) return `failed measurement: ${m.error}`;
+  if (passes.length === 0) return 'not measured';
+  return {
+    costs: passes.map((p) => summarize(p.samples).median),
+    samples: passes.flatMap((p) => p.samples),
+    ratios: passes.flatMap((p) => p.ratios),
+    round_ratios: passes.filter((p) => p.ratios.length > 0).map((p) => median(p.ratios)),
+  };
+}
+
+function skipped_row(name: string, variant: string, scenario: string, note: string): BenchRow {
+  return {
+    name, variant, scenario, ops_per_sec: 0, rme: 0, ratio: 0, ratio_min: 0, ratio_max: 0,
+    samples: 0, rounds: 0, goal: RATIO_GOALS[name as keyof typeof RATIO_GOALS] ?? null, ties: [], note,
+  };
+}
+
+/** The rows of one measured variant. The ratio of a row is the median of its pairs (a
+ *  baseline batch, then one of the row's, in every sample of every round); its spread, the
+ *  lowest and highest of the rounds' medians. */
+export function variant_rows(m: Measured, scenario: string): BenchRow[] {
+  const base = task_costs(m, BASELINE);
+  return ROWS.map((name): BenchRow => {
+    const got = task_costs(m, name);
+    if (typeof got === 'string') return skipped_row(name, m.variant.name, scenario, got);
+    const s = summarize(got.samples);
+    const is_base = name === BASELINE;
+    const paired = !is_base && got.ratios.length > 0;
+    return {
+      name, variant: m.variant.name, scenario,
+      ops_per_sec: 1000 / s.median, rme: s.rme,
+      ratio: is_base ? 1 : paired ? median(got.ratios) : Number.NaN,
+      ratio_min: is_base ? 1 : paired ? Math.min(...got.round_ratios) : Number.NaN,
+      ratio_max: is_base ? 1 : paired ? Math.max(...got.round_ratios) : Number.NaN,
+      samples: s.n, rounds: got.costs.length,
+      goal: RATIO_GOALS[name] ?? null, ties: [],
+      note: !is_base && !paired ? `no ratio: ${typeof base === 'string' ? `${BASELINE} ${base}` : 'no pairs'}` : null,
+    };
+  });
+}
+
+function skipped_scaling(name: string, small: number, large: number, variant: string, scenario: string, note: string): ScalingRow {
+  return { name, variant, scenario, small, large, cost_ratio: 0, small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: SCALING_GOAL, note };
+}
+
+/** The scaling rows of one measured variant: each sample of the larger size runs just after
+ *  a batch of the smaller, and the cost ratio is the median of those pairs. */
+export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
+  return SCALING.map((sc): ScalingRow => {
+    const small = task_costs(m, scaling_task(sc.name, sc.small));
+    const large = task_costs(m, scaling_task(sc.name, sc.large));
+    if (typeof small === 'string' || typeof large === 'string') {
+      return skipped_scaling(sc.name, sc.small, sc.large, m.variant.name, scenario, typeof small === 'string' ? small : large as string);
+    }
+    const s = summarize(small.samples);
+    const l = summarize(large.samples);
+    return {
+      name: sc.name, variant: m.variant.name, scenario, small: sc.small, large: sc.large,
+      // a pair's ratio is small cost over large cost: its inverse is the cost ratio
+      cost_ratio: large.ratios.length ? 1 / median(large.ratios) : Number.NaN,
+      small_ns: s.median * 1e6, large_ns: l.median * 1e6, rme_small: s.rme, rme_large: l.rme,
+      goal: SCALING_GOAL, note: large.ratios.length ? null : 'no ratio: no pairs',
+    };
+  });
+}
+
+function new_measured(variant: BenchVariant): Measured {
+  return { variant, worker: null, tasks: [], skipped: new Map(), passes: new Map(), error: null };
+}
+
+/**
+ * Every row and scaling row for every variant. Rows for a variant that did not pass the rows'
+ * scenario (or the scale scenario, for its scaling rows) say why it was not measured.
+ */
+export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchOutcome> {
+  if (mode === 'off') return { rows: [], scaling: [] };
+  const cfg = BENCH_MODES[mode];
+  const scn = rows_scenario(scenarios, variants, runs);
+  const scale = scenarios.find((s) => s.id === SCALE_SCENARIO) ?? null;
+  const rows: BenchRow[] = [];
+  const scaling: ScalingRow[] = [];
+  const measured: Measured[] = [];
+  const plans: Array<{ m: Measured; rows: boolean; scale: boolean }> = [];
+  for (const v of variants) {
+    const rows_ok = scn !== null && passed(runs, scn.id, v.name);
+    const scale_ok = scale !== null && passed(runs, scale.id, v.name);
+    if (rows_ok || scale_ok) plans.push({ m: new_measured(v), rows: rows_ok, scale: scale_ok });
+  }
+  try {
+    // start every worker at once (fixtures are built in parallel), then measure one at a time
+    await Promise.all(plans.map(async (p) => {
+      measured.push(p.m);
+      await start(p.m, p.rows ? scn!.file : null, p.scale ? scale!.file : null);
+    }));
+    const order = plans.map((p) => p.m);
+    for (let r = 0; r < cfg.rounds; r++) {
+      // a different variant goes first in each round
+      for (let i = 0; i < order.length; i++) await pass(order[(i + r) % order.length]!, cfg);
+    }
+  } finally {
+    for (const m of measured) {
+      void m.worker?.terminate();
+      m.worker = null;
+    }
+  }
+  for (const v of variants) {
+    const plan = plans.find((p) => p.m.variant === v);
+    if (scn) {
+      if (plan?.rows) rows.push(...variant_rows(plan.m, scn.id));
+      else rows.push(...ROWS.map((name) => skipped_row(name, v.name, scn.id, not_verified(run_of(runs, scn.id, v.name), scn.id))));
+    }
+    if (scale) {
+      if (plan?.scale) scaling.push(...variant_scaling(plan.m, scale.id));
+      else scaling.push(...SCALING.map((sc) => skipped_scaling(sc.name, sc.small, sc.large, v.name, scale.id, not_verified(run_of(runs, scale.id, v.name), scale.id))));
+    }
+  }
+  // rows of one benchmark next to each other, variants in their order
+  rows.sort((a, b) => ROWS.indexOf(a.name as typeof ROWS[number]) - ROWS.indexOf(b.name as typeof ROWS[number]));
+  for (const row of rows) row.ties = bench_ties(rows, row, BASELINE);
+  return { rows, scaling };
 }

@@ -95,17 +95,27 @@ export function check_dma_configure_order(k: Kernel): string[] {
   return problems;
 }
 
-/** Kernel WARNs are findings: the C would print a backtrace. */
-export function kernel_warnings(k: Kernel): string[] {
-  return k.log.events.flatMap((e) => (e.type === 'warn' ? [`WARNING: ${e.dev ? `${e.dev}: ` : ''}${e.message}`] : []));
+/** Kernel WARNs are findings: the C would print a backtrace. `at` is the WARN's index in the
+ *  event log (to tell the step it happened in), `message` what the kernel printed. */
+export function kernel_warnings(k: Kernel): Array<{ at: number; message: string }> {
+  const out: Array<{ at: number; message: string }> = [];
+  k.log.events.forEach((e, at) => {
+    if (e.type === 'warn') out.push({ at, message: `WARNING: ${e.dev ? `${e.dev}: ` : ''}${e.message}` });
+  });
+  return out;
 }
 
 /** IOVA ranges allocated and never freed, per domain, from the log. */
 export function iova_leaks(k: Kernel): string[] {
-  const live = new Map<string, { domain: number; iova: number; size: number }>();
+  // per domain, then per IOVA: numbers as keys, no string per event
+  const live = new Map<number, Map<number, { domain: number; iova: number; size: number }>>();
   for (const e of k.log.events) {
-    if (e.type === 'iova_alloc') live.set(`${e.domain}:${e.iova}`, e);
-    if (e.type === 'iova_free') live.delete(`${e.domain}:${e.iova}`);
+    if (e.type === 'iova_alloc') {
+      let d = live.get(e.domain);
+      if (!d) live.set(e.domain, d = new Map());
+      d.set(e.iova, e);
+    }
+    if (e.type === 'iova_free') live.get(e.domain)?.delete(e.iova);
   }
-  return [...live.values()].map((r) => `IOVA ${hex(r.iova)}+${hex(r.size)} of domain ${r.domain} never freed`);
+  return [...live.values()].flatMap((d) => [...d.values()]).map((r) => `IOVA ${hex(r.iova)}+${hex(r.size)} of domain ${r.domain} never freed`);
 }

@@ -1,14 +1,21 @@
 // The worker side of a job: load a variant folder (fresh module instance per job, so one
 // job's module state cannot leak into the next), or replay one scenario with one variant.
 // The step being replayed is published in shared memory so a timed-out job can be located.
+// A job that leaves timers behind, or an exception thrown outside any job (a variant's
+// setTimeout or unhandled promise), marks the worker for replacement: the next job, maybe
+// another variant's, must not meet it.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Job, JobReply } from './jobs.ts';
+import { PROGRESS_DESIGN_COST, type Job, type JobReply, type WorkerMessage } from './jobs.ts';
 import { load_variant, design_cost } from '../variants.ts';
 import { load_scenario_file } from '../scenario/load.ts';
 import { run_scenario } from './run.ts';
 
 const progress = new Int32Array(workerData.progress as SharedArrayBuffer);
 let nonce = 0;
+let stray_error = false;
+
+process.on('uncaughtException', () => { stray_error = true; });
+process.on('unhandledRejection', () => { stray_error = true; });
 
 async function handle(job: Job): Promise<JobReply> {
   Atomics.store(progress, 0, 0);
@@ -17,17 +24,27 @@ async function handle(job: Job): Promise<JobReply> {
     if (!lv.variant) return { type: 'loaded', info: null, error: lv.error };
     const v = lv.variant;
     let cost = null;
+    Atomics.store(progress, 0, PROGRESS_DESIGN_COST);
     try { cost = design_cost(v, lv.loc); } catch { cost = null; }
     return { type: 'loaded', info: { name: v.name, expect: v.expect, summary: v.summary, series: v.series, cost }, error: null };
   }
-  if (!lv.variant) throw new Error(lv.error ?? 'variant did not load');
+  if (!lv.variant) return { type: 'failed', message: `the variant did not load this time: ${lv.error ?? 'no error given'}` };
   const scn = load_scenario_file(job.file);
   return { type: 'result', result: run_scenario(scn, lv.variant, (index) => Atomics.store(progress, 0, index)) };
 }
 
+/** Timers or immediates still pending once a job is over belong to the variant. */
+function left_behind(): boolean {
+  return process.getActiveResourcesInfo().some((r) => r === 'Timeout' || r === 'Immediate');
+}
+
 parentPort!.on('message', (job: Job) => {
-  handle(job).then(
-    (reply) => parentPort!.postMessage(reply),
-    (e: unknown) => parentPort!.postMessage({ type: 'crash', message: e instanceof Error ? e.message : String(e) } satisfies JobReply),
-  );
+  const post = (reply: JobReply) => {
+    const msg: WorkerMessage = { reply, recycle: stray_error || left_behind() };
+    parentPort!.postMessage(msg);
+  };
+  handle(job).then(post, (e: unknown) => post({ type: 'failed', message: e instanceof Error ? e.message : String(e) }));
 });
+
+// the pool starts a job's clock from here: starting tsx and the harness is not the variant's time
+parentPort!.postMessage('ready');

@@ -14,10 +14,26 @@ export interface LoadedInfo {
   cost: DesignCost | null;
 }
 
+/**
+ * Where a job was when it last said so (published in shared memory, read by the pool when the
+ * job outlives its time limit or kills its worker): 0 before the first step (boot), a step's
+ * 1-based index while it runs, and these two outside the steps.
+ */
+export const PROGRESS_TEARDOWN = -1;
+export const PROGRESS_DESIGN_COST = -2;
+
 export type JobReply =
   | { type: 'loaded'; info: LoadedInfo | null; error: string | null }
   | { type: 'result'; result: RunResult }
+  /** the worker caught an exception outside the replay (the scenario or variant would not load) */
+  | { type: 'failed'; message: string }
   /** made by the pool, not the worker: the job outlived its time limit */
   | { type: 'timeout'; step: number }
   /** made by the pool: the worker died (uncaught error, out of memory) */
-  | { type: 'crash'; message: string };
+  | { type: 'crash'; message: string; step: number }
+  /** made by the pool: the run was stopped (Ctrl-C) before this job finished */
+  | { type: 'cancelled' };
+
+/** What a worker posts back: the reply, and whether the worker should be replaced before the
+ *  next job (the job left timers behind or something threw outside it). */
+export interface WorkerMessage { reply: JobReply; recycle: boolean }

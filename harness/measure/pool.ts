@@ -1,42 +1,88 @@
 // A small pool of worker threads that runs jobs with a time limit each. A job that times out
 // or kills its worker gets a reply saying so; its worker is replaced and the other jobs go on.
-// Replies come back in the order of the jobs, whatever order they finished in.
+// A worker that dies between jobs, or that its last job left timers in, is replaced before
+// the next job. The time limit starts when the worker is ready (tsx registered, the harness
+// imported), so a slow start on a busy machine is not charged to the variant. Replies come
+// back in the order of the jobs, whatever order they finished in. stop() (Ctrl-C) ends every
+// worker at once: jobs not finished get the reply `cancelled`.
 import { Worker } from 'node:worker_threads';
-import type { Job, JobReply } from './jobs.ts';
+import { totalmem } from 'node:os';
+import type { Job, JobReply, WorkerMessage } from './jobs.ts';
 
 const BOOT = new URL('./worker-boot.mjs', import.meta.url);
 const ENTRY = new URL('./job-worker.ts', import.meta.url).href;
+/** how long a new worker may take to start (tsx and the harness modules), whatever --timeout says */
+const START_LIMIT_MS = 60_000;
 
-interface Slot { worker: Worker | null; progress: Int32Array }
+/** Each worker's heap: a share of the machine's memory (the workers and this thread together),
+ *  so that a variant that allocates without end loses its worker, not the machine the run. */
+function heap_limit_mb(workers: number): number {
+  const share = Math.floor(totalmem() / (workers + 1) / 2 ** 20);
+  return Math.min(4096, Math.max(512, share));
+}
 
-function spawn(slot: Slot): Worker {
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, progress: slot.progress.buffer } });
+interface Slot {
+  worker: Worker | null;
+  /** true once the worker said it is ready, false if it died or stalled first */
+  ready: Promise<boolean> | null;
+  progress: Int32Array;
+  /** ends the job in flight on this slot (stop()) */
+  cancel: (() => void) | null;
+}
+
+function spawn(slot: Slot, heap_mb: number): void {
+  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
   // a late error from a worker being replaced must not become the main thread's
   worker.on('error', () => {});
+  // a worker that dies between jobs is replaced when the next job comes
+  worker.on('exit', () => { if (slot.worker === worker) kill(slot); });
   slot.worker = worker;
-  return worker;
+  slot.ready = new Promise((resolve) => {
+    const timer = setTimeout(() => settle(false), START_LIMIT_MS);
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      worker.off('message', on_ready);
+      worker.off('exit', on_exit);
+      resolve(ok);
+    };
+    const on_ready = (msg: unknown) => { if (msg === 'ready') settle(true); };
+    const on_exit = () => settle(false);
+    worker.on('message', on_ready);
+    worker.once('exit', on_exit);
+  });
 }
 
 function kill(slot: Slot): void {
   void slot.worker?.terminate();
   slot.worker = null;
+  slot.ready = null;
 }
 
-function run_job(slot: Slot, job: Job, timeout_ms: number): Promise<JobReply> {
-  const worker = slot.worker ?? spawn(slot);
+async function run_job(slot: Slot, job: Job, timeout_ms: number, heap_mb: number, stopped: () => boolean): Promise<JobReply> {
+  if (!slot.worker) spawn(slot, heap_mb);
+  const worker = slot.worker!;
+  const ok = await slot.ready;
+  if (stopped()) return { type: 'cancelled' };
+  if (!ok || slot.worker !== worker) {
+    kill(slot);
+    return { type: 'crash', message: `the worker did not start within ${START_LIMIT_MS / 1000} s`, step: 0 };
+  }
   return new Promise((resolve) => {
     const done = (reply: JobReply, dead: boolean) => {
       clearTimeout(timer);
+      slot.cancel = null;
       worker.off('message', on_message);
       worker.off('error', on_error);
       worker.off('exit', on_exit);
       if (dead) kill(slot);
       resolve(reply);
     };
-    const on_message = (reply: JobReply) => done(reply, false);
-    const on_error = (e: Error) => done({ type: 'crash', message: e.message }, true);
-    const on_exit = (code: number) => done({ type: 'crash', message: `worker exited with code ${code}` }, true);
-    const timer = setTimeout(() => done({ type: 'timeout', step: Atomics.load(slot.progress, 0) }, true), timeout_ms);
+    const step = () => Atomics.load(slot.progress, 0);
+    const on_message = (msg: WorkerMessage) => done(msg.reply, msg.recycle);
+    const on_error = (e: Error) => done({ type: 'crash', message: e.message, step: step() }, true);
+    const on_exit = (code: number) => done({ type: 'crash', message: `worker exited with code ${code}`, step: step() }, true);
+    const timer = setTimeout(() => done({ type: 'timeout', step: step() }, true), timeout_ms);
+    slot.cancel = () => done({ type: 'cancelled' }, true);
     worker.on('message', on_message);
     worker.once('error', on_error);
     worker.once('exit', on_exit);
@@ -46,25 +92,38 @@ function run_job(slot: Slot, job: Job, timeout_ms: number): Promise<JobReply> {
 
 export interface Pool {
   run(jobs: Job[]): Promise<JobReply[]>;
+  /** End every worker now: running jobs and jobs not started reply `cancelled`. */
+  stop(): void;
+  readonly stopped: boolean;
   close(): Promise<void>;
 }
 
 export function pool_create(concurrency: number, timeout_s: number): Pool {
-  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, progress: new Int32Array(new SharedArrayBuffer(4)) }));
+  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null }));
+  let stopped = false;
+  const heap_mb = heap_limit_mb(slots.length);
   return {
+    get stopped() { return stopped; },
     async run(jobs) {
-      const replies: JobReply[] = new Array(jobs.length);
+      const replies: JobReply[] = jobs.map(() => ({ type: 'cancelled' }));
       let next = 0;
       await Promise.all(slots.map(async (slot) => {
-        while (next < jobs.length) {
+        while (!stopped && next < jobs.length) {
           const i = next++;
-          replies[i] = await run_job(slot, jobs[i]!, timeout_s * 1000);
+          replies[i] = await run_job(slot, jobs[i]!, timeout_s * 1000, heap_mb, () => stopped);
         }
       }));
       return replies;
     },
+    stop() {
+      stopped = true;
+      for (const slot of slots) {
+        if (slot.cancel) slot.cancel();
+        else kill(slot);
+      }
+    },
     async close() {
-      await Promise.all(slots.map(async (s) => { await s.worker?.terminate(); s.worker = null; }));
+      await Promise.all(slots.map(async (s) => { await s.worker?.terminate(); s.worker = null; s.ready = null; }));
     },
   };
 }

@@ -35,6 +35,9 @@ export interface RunResult {
   coverage: Coverage;
   steps_run: number;
   events: number;
+  /** the most memory the worker running it held (V8 heap committed + external memory, MB),
+   *  sampled between steps; only when the run measures (--bench quick or full) */
+  peak_heap_mb?: number;
 }
 
 export interface CoreEdit { file: string; what: string }
@@ -64,13 +67,45 @@ export interface BenchRow {
   name: string;
   variant: string;
   scenario: string;
+  /** operations per second of the median batch over every round */
   ops_per_sec: number;
-  /** relative margin of error, percent */
+  /** relative margin of error of that median (its 95% confidence interval), percent */
   rme: number;
-  /** ops_per_sec over the baseline's (flat-lookup) in the same run */
+  /** ops_per_sec over the baseline's (flat-lookup) measured in the same worker and round:
+   *  the median over the rounds */
   ratio: number;
+  /** the spread of that ratio: lowest and highest over the rounds */
+  ratio_min: number;
+  ratio_max: number;
+  /** batches timed, over all rounds */
   samples: number;
+  /** rounds measured (the variants take turns, one pass each per round) */
+  rounds: number;
+  /** the least ratio the row should reach (a goal, not a test); null when it has none */
+  goal: number | null;
+  /** variants whose row for the same benchmark is within the combined margin of error */
+  ties: string[];
   /** "not measured: failed verification" and the like; null for a measured row */
+  note: string | null;
+}
+
+/** The cost of one operation with few and with many live objects. */
+export interface ScalingRow {
+  /** "context-create-destroy" (live context devices) or "dma-map" (live mappings in a domain) */
+  name: string;
+  variant: string;
+  scenario: string;
+  small: number;
+  large: number;
+  /** the cost of one operation at `large` over its cost at `small` (median over rounds) */
+  cost_ratio: number;
+  /** cost of one operation in the median batch, nanoseconds, and its margin of error (percent) */
+  small_ns: number;
+  large_ns: number;
+  rme_small: number;
+  rme_large: number;
+  /** the most cost_ratio should be */
+  goal: number;
   note: string | null;
 }
 
@@ -82,6 +117,7 @@ export interface Results {
   scenarios: Array<{ id: string; file: string; summary: string }>;
   results: RunResult[];
   bench: BenchRow[];
+  scaling: ScalingRow[];
   /** scenario files that could not be loaded */
   errors: InputError[];
   /** 0, 1 or 2 as the CLI exits */

@@ -4,51 +4,82 @@
 import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import type { RunResult } from './results.ts';
-import { VariantCrash, fail, replay_boot, replay_step, replay_teardown, type ReplayState } from '../scenario/replay.ts';
+import { VariantCrash, fail, replay_boot, replay_step, replay_teardown, step_label, type ReplayState } from '../scenario/replay.ts';
 import { check_dma_configure_order, kernel_warnings } from './checks.ts';
+import { PROGRESS_TEARDOWN } from './jobs.ts';
 import { teardown_leaks } from './teardown.ts';
 import { coverage_of } from './coverage.ts';
+import { describe_thrown } from '../thrown.ts';
+import { heap_sampler } from './memory.ts';
 
-function final_checks(st: ReplayState): void {
+/** Where the log stood when each step began (log length, and the step's index in scn.steps,
+ *  BOOT or TEARDOWN): a kernel WARN is reported at its step. Numbers only, for long scenarios. */
+interface Marks { at: number[]; step: number[] }
+const BOOT = -1;
+const TEARDOWN = -2;
+
+function final_checks(st: ReplayState, marks: Marks): void {
   st.where = 'teardown';
   for (const leak of teardown_leaks(st.k, st.created)) fail(st, 'teardown-leak', leak);
   for (const p of check_dma_configure_order(st.k)) fail(st, 'dma-configure-order', p);
-  for (const w of kernel_warnings(st.k)) fail(st, 'kernel-warning', w);
+  kernel_warnings_at_steps(st, marks);
+}
+
+/** Kernel WARNs (misuse the C kernel would print a backtrace for) are findings, each at the
+ *  step during which the kernel printed it, quoting the kernel's message. */
+function kernel_warnings_at_steps(st: ReplayState, marks: Marks): void {
+  let m = 0;
+  for (const w of kernel_warnings(st.k)) {
+    while (m + 1 < marks.at.length && marks.at[m + 1]! <= w.at) m++;
+    const i = marks.step[m]!;
+    const where = i === BOOT ? 'boot' : i === TEARDOWN ? 'teardown' : step_label(st.scn.steps[i]!);
+    st.failures.push({ step: where, check: 'kernel-warning', message: w.message });
+  }
 }
 
 /** An exception out of the replay: the variant's own throw, or one raised in kernel code
  *  while it ran the variant's callbacks (a C kernel would have oopsed). */
 function crash_of(e: unknown, st: ReplayState | null): VariantCrash {
   if (e instanceof VariantCrash) return e;
-  const err = e instanceof Error ? e : new Error(String(e));
-  const frame = /\((?:file:\/\/)?([^()]*variants\/[^():]+:\d+:\d+)\)/.exec(err.stack ?? '')?.[1];
-  return new VariantCrash(st?.where ?? 'boot', `uncaught ${err.name}: ${err.message}${frame ? ` (at ${frame.replace(/^.*?(variants\/)/, '$1')})` : ''}`);
+  return new VariantCrash(st?.where ?? 'boot', `uncaught ${describe_thrown(e)}`);
 }
 
 export function run_scenario(scn: Scenario, variant: Variant, on_step: (index: number) => void = () => {}): RunResult {
   const base = { scenario: scn.id, file: scn.file, variant: variant.name };
   let st: ReplayState | null = null;
+  const marks: Marks = { at: [0], step: [BOOT] };
+  // every 1024 steps, and where a run holds the most: before teardown and after the checks
+  const mem = heap_sampler();
   try {
     st = replay_boot(scn, variant);
     for (const step of scn.steps) {
       on_step(step.index);
+      marks.at.push(st.k.log.events.length);
+      marks.step.push(step.index - 1);
       replay_step(st, step);
+      if ((step.index & 1023) === 0) mem.sample();
       if (st.unsupported) break;
     }
+    mem.sample();
+    on_step(PROGRESS_TEARDOWN);
+    marks.at.push(st.k.log.events.length);
+    marks.step.push(TEARDOWN);
     replay_teardown(st);
-    if (!st.unsupported) final_checks(st);
+    if (!st.unsupported) final_checks(st, marks);
+    mem.sample();
   } catch (thrown) {
     const e = crash_of(thrown, st);
     return {
       ...base, verdict: 'error', unsupported: null,
       failures: [{ step: e.where, check: 'variant-error', message: e.detail }],
       coverage: st ? coverage_of(st.k, st.created) : { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-      steps_run: st?.steps_run ?? 0, events: st?.k?.log.events.length ?? 0,
+      steps_run: st?.steps_run ?? 0, events: st?.k?.log.events.length ?? 0, peak_heap_mb: mem.peak_mb(),
     };
   }
   const verdict = st.failures.length ? 'fail' : st.unsupported ? 'unsupported' : 'pass';
   return {
     ...base, verdict, failures: st.failures, unsupported: st.unsupported,
     coverage: coverage_of(st.k, st.created), steps_run: st.steps_run, events: st.k.log.events.length,
+    peak_heap_mb: mem.peak_mb(),
   };
 }

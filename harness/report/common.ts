@@ -5,6 +5,7 @@
 import type {
   BenchRow, Coverage, Failure, Results, RunResult, Verdict, VariantInfo,
 } from '../measure/results.ts';
+import { bench_ties as measure_ties, measured } from '../measure/bench-stats.ts';
 
 /** The benchmark every ratio is taken against (harness/measure). */
 export const BASELINE = 'flat-lookup';
@@ -380,40 +381,154 @@ export function format_ratio(ratio: number): string {
   return ratio >= 0.001 || ratio === 0 ? `${Number(ratio.toPrecision(2))}x` : `${ratio.toExponential(1)}x`;
 }
 
-function measured(row: BenchRow): boolean {
-  return row.note === null && Number.isFinite(row.ops_per_sec) && row.ops_per_sec > 0;
+/**
+ * The variants whose row for the same benchmark (and scenario) is within the
+ * combined margin of error of this one (harness/measure/bench-stats.ts).
+ */
+export function bench_ties(rows: BenchRow[], row: BenchRow): string[] {
+  return measure_ties(rows, row, BASELINE);
+}
+
+/** Variant names in Results order that have a row or a scaling row. */
+export function bench_variants(r: Results): string[] {
+  const seen = new Set([...r.bench.map((b) => b.variant), ...r.scaling.map((s) => s.variant)]);
+  const known = r.variants.map((v) => v.name).filter((n) => seen.has(n));
+  return [...known, ...[...seen].filter((n) => !known.includes(n))];
+}
+
+/** Benchmark names in the order they first appear. */
+function bench_names(r: Results): string[] {
+  return [...new Set(r.bench.map((b) => b.name))];
+}
+
+function row_of(r: Results, name: string, variant: string): BenchRow | undefined {
+  return r.bench.find((b) => b.name === name && b.variant === variant);
+}
+
+export function format_goal(row: { name: string; goal: number | null } | undefined): string {
+  if (!row) return '';
+  if (row.name === BASELINE) return 'floor';
+  return row.goal === null ? '-' : `>= ${row.goal.toFixed(2)}`;
+}
+
+/** ratio, its spread over the rounds, ops/s with the margin of error: one cell. */
+export function perf_cell(row: BenchRow | undefined, pm = '\u00b1'): string {
+  if (!row) return '-';
+  if (!measured(row)) return row.note?.startsWith('failed measurement') ? 'failed measurement' : 'not measured';
+  const ops = `${format_ops(row.ops_per_sec)}/s ${format_rme(row.rme, pm)}`;
+  if (row.name === BASELINE) return ops;
+  const spread = Number.isFinite(row.ratio_min) && row.ratio_min !== row.ratio_max
+    ? ` [${format_ratio(row.ratio_min).slice(0, -1)}-${format_ratio(row.ratio_max)}]` : '';
+  return `${format_ratio(row.ratio)}${spread} ${ops}`;
+}
+
+/** The side-by-side table: header, then one row per benchmark: name, goal, a cell per variant. */
+export function perf_table(r: Results, pm = '\u00b1'): string[][] {
+  const variants = bench_variants(r).filter((v) => r.bench.some((b) => b.variant === v));
+  const rows = bench_names(r).map((name) => {
+    const cells = variants.map((v) => row_of(r, name, v));
+    return [name, format_goal(cells.find((c) => c !== undefined)), ...cells.map((c) => perf_cell(c, pm))];
+  });
+  return [['benchmark', 'goal', ...variants], ...rows];
+}
+
+/** What the scenario, rounds and ratio mean, in one paragraph. */
+export function perf_intro(r: Results): string {
+  const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
+  const rounds = Math.max(0, ...r.bench.map((b) => b.rounds));
+  return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'}; each variant `
+    + `in a worker of its own, the variants taking turns. Ratio: ops/s over ${BASELINE} measured in the same `
+    + 'worker and round, median over the rounds [lowest-highest]; then ops/s of the median batch with the '
+    + 'margin of error of that median (95%).';
 }
 
 /**
- * The variants whose row for the same benchmark (and scenario) is within the
- * combined margin of error of this one: the difference in ops/s is less than
- * the sum of both rows' absolute error.
+ * The notes under the table: why a variant's rows were not measured (once per variant and
+ * reason), rows that failed as measurements, goals not reached, and ties.
  */
-export function bench_ties(rows: BenchRow[], row: BenchRow): string[] {
-  if (!measured(row) || row.name === BASELINE) return [];
-  const err = (x: BenchRow): number => (x.ops_per_sec * Math.abs(x.rme)) / 100;
-  return rows
-    .filter((o) => o !== row && measured(o) && o.name === row.name
-      && o.scenario === row.scenario && o.variant !== row.variant)
-    .filter((o) => Math.abs(o.ops_per_sec - row.ops_per_sec) < err(o) + err(row))
-    .map((o) => o.variant);
+export function perf_notes(r: Results): string[] {
+  const out: string[] = [];
+  for (const v of bench_variants(r)) {
+    const mine = [...r.bench.filter((b) => b.variant === v && !measured(b)), ...r.scaling.filter((s) => s.variant === v && s.note !== null)];
+    const by_note = new Map<string, string[]>();
+    for (const b of mine) {
+      const list = by_note.get(b.note!);
+      if (list) list.push(b.name);
+      else by_note.set(b.note!, [b.name]);
+    }
+    for (const [note, names] of by_note) {
+      const all = names.length >= 3 ? 'every row' : [...new Set(names)].join(', ');
+      out.push(`${v}: ${all}: ${note}`);
+    }
+  }
+  for (const name of bench_names(r)) {
+    const rows = r.bench.filter((b) => b.name === name && measured(b));
+    const missed = rows.filter((b) => b.goal !== null && !(b.ratio >= b.goal));
+    if (missed.length) {
+      out.push(`${name}: goal ${format_goal(missed[0])} not reached by ${missed.map((b) => `${b.variant} (${format_ratio(b.ratio)})`).join(', ')}`);
+    }
+    const tied = rows.filter((b) => b.ties.length > 0).map((b) => b.variant);
+    if (tied.length > 1) out.push(`${name}: ${tied.join(' and ')} tie (the difference is inside the combined margin of error)`);
+  }
+  for (const s of r.scaling) {
+    if (s.note === null && !(s.cost_ratio <= s.goal)) out.push(`${s.name}: cost ratio ${s.cost_ratio.toFixed(2)} for ${s.variant} is above the goal of ${s.goal}`);
+  }
+  return out;
 }
 
-/** The cells of one bench row: name, scenario, variant, ops/s, rme, ratio, note. */
-export function bench_cells(rows: BenchRow[], row: BenchRow, pm = '\u00b1'): string[] {
-  const ties = bench_ties(rows, row);
-  const note = row.note ?? (ties.length > 0 ? `tie with ${ties.join(', ')}` : '');
-  const ok = measured(row);
-  return [
-    row.name, row.scenario, row.variant,
-    ok ? format_ops(row.ops_per_sec) : '-',
-    ok ? format_rme(row.rme, pm) : '-',
-    ok ? format_ratio(row.ratio) : '-',
-    note,
-  ];
+export function format_count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
-export const BENCH_HEADER = ['benchmark', 'scenario', 'variant', 'ops/s', '\u00b1rme', `vs ${BASELINE}`, 'note'];
+/** Nanoseconds or microseconds, three significant digits. */
+export function format_ns(ns: number): string {
+  if (!Number.isFinite(ns)) return '-';
+  return ns >= 1000 ? `${Number((ns / 1000).toPrecision(3))} us` : `${Number(ns.toPrecision(3))} ns`;
+}
+
+/** Scaling side by side: one row per operation, the cost ratio and both costs per variant. */
+export function scaling_table(r: Results, arrow = '\u2192'): string[][] {
+  const variants = bench_variants(r).filter((v) => r.scaling.some((s) => s.variant === v));
+  const ops = [...new Set(r.scaling.map((s) => s.name))];
+  const rows = ops.map((name) => {
+    const first = r.scaling.find((s) => s.name === name)!;
+    const cells = variants.map((v) => {
+      const s = r.scaling.find((x) => x.name === name && x.variant === v);
+      if (!s) return '-';
+      if (s.note !== null) return s.note.startsWith('failed measurement') ? 'failed measurement' : 'not measured';
+      return `${s.cost_ratio.toFixed(2)} (${format_ns(s.small_ns)} ${arrow} ${format_ns(s.large_ns)})`;
+    });
+    return [name, `${format_count(first.small)} ${arrow} ${format_count(first.large)}`, `<= ${first.goal}`, ...cells];
+  });
+  return [['operation', 'live objects', 'goal', ...variants], ...rows];
+}
+
+export const SCALING_INTRO = 'Cost ratio: the cost of one operation with the larger number of live objects over '
+  + 'its cost with the smaller (median over the rounds); then the cost of one operation (median batch) at each size.';
+
+/** Peak memory per scenario and variant (MiB), for the runs that measured it. */
+export function memory_table(r: Results): string[][] | null {
+  const runs = r.results.filter((x) => x.peak_heap_mb !== undefined);
+  if (runs.length === 0) return null;
+  const variants = r.variants.map((v) => v.name).filter((n) => runs.some((x) => x.variant === n));
+  const scenarios = r.scenarios.map((s) => s.id).filter((id) => runs.some((x) => x.scenario === id));
+  const rows = scenarios.map((id) => {
+    const steps = Math.max(0, ...runs.filter((x) => x.scenario === id).map((x) => x.steps_run));
+    return [id, format_count(steps), ...variants.map((v) => {
+      const run = runs.find((x) => x.scenario === id && x.variant === v);
+      return run?.peak_heap_mb !== undefined ? `${Math.round(run.peak_heap_mb)}` : '-';
+    })];
+  });
+  return [['scenario', 'steps', ...variants], ...rows];
+}
+
+export const MEMORY_INTRO = 'Peak memory of each run, MiB: the V8 heap and the memory outside it (typed arrays) '
+  + 'of the worker that ran it, sampled every 1024 steps and around the teardown.';
+
+/** The performance rows a bar chart can draw: measured, not the baseline. */
+export function chart_rows(r: Results): BenchRow[] {
+  return r.bench.filter((b) => measured(b) && b.name !== BASELINE && Number.isFinite(b.ratio) && b.ratio > 0);
+}
 
 // ---------------------------------------------------------------- design cost
 

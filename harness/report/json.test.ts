@@ -23,6 +23,6 @@ describe('format_json', () => {
   it('writes keys in the order of the types whatever order the input has', () => {
     const out = format_json(reversed(sample_results()) as Results);
     expect(out).toBe(format_json(sample_results()));
-    expect(Object.keys(JSON.parse(out))).toEqual(['kernel', 'variants', 'scenarios', 'results', 'bench', 'errors', 'exit_code']);
+    expect(Object.keys(JSON.parse(out))).toEqual(['kernel', 'variants', 'scenarios', 'results', 'bench', 'scaling', 'errors', 'exit_code']);
   });
 });

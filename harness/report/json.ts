@@ -3,7 +3,7 @@
 // declares them, whatever order the producer used.
 
 import type {
-  BenchRow, Coverage, DesignCost, Failure, InputError, Results, RunResult, VariantInfo,
+  BenchRow, Coverage, DesignCost, Failure, InputError, Results, RunResult, ScalingRow, VariantInfo,
 } from '../measure/results.ts';
 
 function failure(f: Failure): Failure {
@@ -23,6 +23,7 @@ function run(x: RunResult): RunResult {
     scenario: x.scenario, file: x.file, variant: x.variant, verdict: x.verdict,
     failures: x.failures.map(failure), unsupported: x.unsupported, coverage: coverage(x.coverage),
     steps_run: x.steps_run, events: x.events,
+    ...(x.peak_heap_mb !== undefined ? { peak_heap_mb: x.peak_heap_mb } : {}),
   };
 }
 
@@ -47,7 +48,16 @@ function variant(v: VariantInfo): VariantInfo {
 function bench(b: BenchRow): BenchRow {
   return {
     name: b.name, variant: b.variant, scenario: b.scenario, ops_per_sec: b.ops_per_sec,
-    rme: b.rme, ratio: b.ratio, samples: b.samples, note: b.note,
+    rme: b.rme, ratio: b.ratio, ratio_min: b.ratio_min, ratio_max: b.ratio_max, samples: b.samples,
+    rounds: b.rounds, goal: b.goal, ties: [...b.ties], note: b.note,
+  };
+}
+
+function scaling(s: ScalingRow): ScalingRow {
+  return {
+    name: s.name, variant: s.variant, scenario: s.scenario, small: s.small, large: s.large,
+    cost_ratio: s.cost_ratio, small_ns: s.small_ns, large_ns: s.large_ns, rme_small: s.rme_small,
+    rme_large: s.rme_large, goal: s.goal, note: s.note,
   };
 }
 
@@ -63,6 +73,7 @@ export function format_json(r: Results): string {
     scenarios: r.scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
     results: r.results.map(run),
     bench: r.bench.map(bench),
+    scaling: r.scaling.map(scaling),
     errors: r.errors.map(input_error),
     exit_code: r.exit_code,
   };

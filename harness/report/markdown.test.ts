@@ -26,7 +26,7 @@ describe('format_markdown', () => {
     const out = format_markdown(sample_results());
     expect(out.startsWith('# ')).toBe(true);
     expect(out).toContain('Kernel: Linux v6.12 (modelled)');
-    for (const h of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Benchmarks', 'Failures', 'Variants', 'Input errors']) {
+    for (const h of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Performance', 'Failures', 'Variants', 'Input errors']) {
       expect(out).toContain(`\n## ${h}\n`);
     }
     expect(out).toContain('### iris-sm8550 \u00d7 auxiliary-bus (fail)');
@@ -37,7 +37,8 @@ describe('format_markdown', () => {
     expect(md('a|b')).toBe('a\\|b');
     for (const r of [sample_results(), hostile_results()]) {
       const found = tables(format_markdown(r));
-      expect(found.length).toBe(4);
+      // verdicts, coverage, design cost, performance, scaling, peak memory
+      expect(found.length).toBe(6);
       for (const t of found) {
         for (const row of t) expect(cell_count(row), row).toBe(cell_count(t[0]));
       }

@@ -3,10 +3,14 @@
 
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND, any_marked,
-  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups,
-  findings, input_error_line, missed_lines, overall_cell, sanitise, verdict_cell,
+  BASELINE, COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, chart_rows,
+  core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups, findings, input_error_line,
+  memory_table, missed_lines, overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table,
+  verdict_cell,
 } from './common.ts';
+
+/** The bar chart written next to summary.md (write.ts). */
+export const CHART_FILE = 'bench.svg';
 
 /**
  * Text safe inside a table cell or a list item: one line, with the characters
@@ -72,12 +76,18 @@ function design_cost(r: Results): string[] {
   return ['## Design cost', '', ...md_table([header, ...r.variants.map(cost_row)])];
 }
 
-function benchmarks(r: Results): string[] {
-  if (r.bench.length === 0) return [];
-  return [
-    '## Benchmarks', '', `Ratio: ops/s over \`${BASELINE}\` measured in the same run.`, '',
-    ...md_table([BENCH_HEADER, ...r.bench.map((b) => bench_cells(r.bench, b))]),
-  ];
+function performance(r: Results): string[] {
+  const out: string[] = [];
+  if (r.bench.length > 0) {
+    out.push(md(perf_intro(r)), '', ...md_table(perf_table(r)));
+    if (chart_rows(r).length > 0) out.push('', `![ratios over ${md(BASELINE)}, per benchmark and variant](${CHART_FILE})`);
+  }
+  if (r.scaling.length > 0) out.push('', '### Scaling', '', md(SCALING_INTRO), '', ...md_table(scaling_table(r)));
+  const mem = memory_table(r);
+  if (mem) out.push('', '### Peak memory', '', md(MEMORY_INTRO), '', ...md_table(mem));
+  const notes = perf_notes(r);
+  if (notes.length > 0) out.push('', '### Notes', '', ...notes.map((n) => `- ${md(n)}`));
+  return out.length > 0 ? ['## Performance', '', ...(out[0] === '' ? out.slice(1) : out)] : [];
 }
 
 function failures(r: Results): string[] {
@@ -130,7 +140,7 @@ export function format_markdown(r: Results): string {
     verdicts(r),
     coverage(r),
     design_cost(r),
-    benchmarks(r),
+    performance(r),
     failures(r),
     unsupported(r),
     variants(r),

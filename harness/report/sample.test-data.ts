@@ -5,7 +5,7 @@
 // hostile_results() poisons every free-text string of it; many_failures_results()
 // is a run with many contexts failing the same way.
 
-import type { Coverage, Results } from '../measure/results.ts';
+import type { BenchRow, Coverage, Results } from '../measure/results.ts';
 
 function cov(contexts: number, reached: number, missed: string[] = []): Coverage {
   return {
@@ -16,6 +16,14 @@ function cov(contexts: number, reached: number, missed: string[] = []): Coverage
 
 const none: Coverage = cov(0, 0);
 const BASE = 'flat-lookup';
+
+function row(name: string, variant: string, ops: number, rme: number, ratio: number, goal: number | null): BenchRow {
+  const ties = name === 'translate-hot' ? [variant === 'auxiliary-bus' ? 'dma-context-bus' : 'auxiliary-bus'] : [];
+  return {
+    name, variant, scenario: 'iris-sm8550', ops_per_sec: ops, rme, ratio, ratio_min: ratio * 0.95, ratio_max: ratio * 1.05,
+    samples: 120, rounds: 3, goal, ties, note: null,
+  };
+}
 
 export function sample_results(): Results {
   return {
@@ -68,11 +76,11 @@ export function sample_results(): Results {
     results: [
       {
         scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'dma-context-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(2, 2), steps_run: 9, events: 140,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(2, 2), steps_run: 9, events: 140, peak_heap_mb: 41.5,
       },
       {
         scenario: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', variant: 'dma-context-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(4, 4), steps_run: 12, events: 301,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(4, 4), steps_run: 12, events: 301, peak_heap_mb: 388.2,
       },
       {
         scenario: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', variant: 'dma-context-bus',
@@ -122,12 +130,18 @@ export function sample_results(): Results {
       },
     ],
     bench: [
-      { name: BASE, variant: '-', scenario: 'iris-sm8550', ops_per_sec: 812_000_000, rme: 1.2, ratio: 1, samples: 120, note: null },
-      { name: 'translate-warm', variant: 'dma-context-bus', scenario: 'iris-sm8550', ops_per_sec: 301_500_000, rme: 2.1, ratio: 0.371, samples: 110, note: null },
-      { name: 'translate-warm', variant: 'auxiliary-bus', scenario: 'iris-sm8550', ops_per_sec: 305_200_000, rme: 1.8, ratio: 0.376, samples: 108, note: null },
-      { name: 'translate-miss', variant: 'dma-context-bus', scenario: 'iris-sm8550', ops_per_sec: 160_400_000, rme: 0.9, ratio: 0.1975, samples: 100, note: null },
-      { name: 'translate-miss', variant: 'auxiliary-bus', scenario: 'iris-sm8550', ops_per_sec: 12_300, rme: 3.4, ratio: 0.0000151, samples: 90, note: null },
-      { name: 'dma-map-unmap', variant: 'platform-device', scenario: 'iris-sm8550', ops_per_sec: 0, rme: 0, ratio: 0, samples: 0, note: 'not measured: the variant did not load' },
+      row(BASE, 'dma-context-bus', 812_000_000, 1.2, 1, null),
+      row(BASE, 'auxiliary-bus', 790_000_000, 1.5, 1, null),
+      row('translate-hot', 'dma-context-bus', 301_500_000, 2.1, 0.371, 0.3),
+      row('translate-hot', 'auxiliary-bus', 305_200_000, 1.8, 0.376, 0.3),
+      row('translate-cold', 'dma-context-bus', 160_400_000, 0.9, 0.1975, 0.1),
+      row('translate-cold', 'auxiliary-bus', 12_300, 3.4, 0.0000151, 0.1),
+      { ...row('dma-map-unmap', 'platform-device', 0, 0, 0, null), note: 'not measured: the variant did not load' },
+    ],
+    scaling: [
+      { name: 'context-create-destroy', variant: 'dma-context-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 1.04, small_ns: 31_200, large_ns: 32_450, rme_small: 2.2, rme_large: 3.1, goal: 1.5, note: null },
+      { name: 'dma-map', variant: 'dma-context-bus', scenario: 'scale', small: 1000, large: 100_000, cost_ratio: 1.71, small_ns: 2100, large_ns: 3590, rme_small: 1.1, rme_large: 1.3, goal: 1.5, note: null },
+      { name: 'context-create-destroy', variant: 'auxiliary-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 0, small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: 1.5, note: 'not measured: failed verification (fail on scale: stream-ids: ctx ctx.0: no group)' },
     ],
     errors: [
       { file: 'scenarios/broken.yaml', line: 12, col: 7, message: 'unknown key "iommu-mapp"\tdid you mean "iommu-map"?' },
@@ -174,6 +188,7 @@ export function many_failures_results(n: number): Results {
       },
     ],
     bench: [],
+    scaling: [],
     errors: [],
     exit_code: 0,
   };

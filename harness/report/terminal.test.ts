@@ -6,11 +6,11 @@ import { hostile_results, many_failures_results, sample_results } from './sample
 describe('format_terminal', () => {
   it('draws every section of the sample', () => {
     const out = format_terminal(sample_results());
-    for (const title of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Benchmarks', 'Failures', 'Unsupported', 'Input errors']) {
+    for (const title of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Performance', 'Failures', 'Unsupported', 'Input errors']) {
       expect(out).toContain(`\n${title}`);
     }
     expect(out).toContain('ERROR *');
-    expect(out).toContain('tie with auxiliary-bus');
+    expect(out).toContain('translate-hot: dma-context-bus and auxiliary-bus tie');
     expect(out).toContain('not measured: the variant did not load');
     expect(out).toContain('scenarios/broken.yaml:12:7: unknown key "iommu-mapp" did you mean "iommu-map"?');
   });

@@ -5,9 +5,9 @@
 import { table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, BENCH_HEADER, COVERAGE_HEADER, UNEXPECTED_LEGEND, any_marked,
-  bench_cells, core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups,
-  findings, input_error_line, missed_lines, overall_cell, sanitise, verdict_cell, wrap,
+  COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, core_edit_lines,
+  coverage_cells, coverage_sum, exit_line, failure_groups, findings, input_error_line, memory_table,
+  missed_lines, overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table, verdict_cell, wrap,
 } from './common.ts';
 
 /** A cell: one line, or several lines drawn one under the other. */
@@ -71,10 +71,18 @@ function cost_table(r: Results): string {
   return `Design cost\n${draw(rows, [2])}`;
 }
 
-function bench_table(r: Results): string {
-  if (r.bench.length === 0) return '';
-  const rows = [BENCH_HEADER, ...r.bench.map((b) => bench_cells(r.bench, b))];
-  return `Benchmarks (ratio: ops/s over ${BASELINE} in the same run)\n${draw(rows, [6])}`;
+function performance(r: Results): string {
+  const out: string[] = [];
+  if (r.bench.length > 0) {
+    const t = perf_table(r);
+    out.push(...wrap(perf_intro(r), WRAP), draw(t, t[0]!.map((_c, i) => i).slice(2)));
+  }
+  if (r.scaling.length > 0) out.push('Scaling', ...wrap(SCALING_INTRO, WRAP), draw(scaling_table(r)));
+  const mem = memory_table(r);
+  if (mem) out.push('Peak memory', ...wrap(MEMORY_INTRO, WRAP), draw(mem));
+  const notes = perf_notes(r).flatMap((n) => wrap(n, WRAP, '  - ', '    '));
+  if (notes.length > 0) out.push('Notes', ...notes);
+  return out.length > 0 ? `Performance\n${out.join('\n')}` : '';
 }
 
 function failure_list(r: Results): string {
@@ -119,7 +127,7 @@ export function format_terminal(r: Results): string {
     verdict_matrix(r),
     coverage_table(r),
     cost_table(r),
-    bench_table(r),
+    performance(r),
     failure_list(r),
     unsupported_list(r),
     input_errors(r),

@@ -52,7 +52,7 @@ describe('format_text', () => {
     expect(text).toMatch(/\| iris-sm8550 +\| pass +\| FAIL +\| ERROR \* +\|/);
     expect(text).toMatch(/\| auxiliary-bus +\| 3 +\| 0\/3 /);
     expect(text).toMatch(/\| dma-context-bus +\| 1 +\| 1 +\| 2 +\| 212 \|/);
-    expect(text).toContain('tie with');
+    expect(text).toContain('translate-hot: dma-context-bus and auxiliary-bus tie');
     expect(text).toContain('  - step 7 (scenarios/iris-sm8550.yaml:21:5): stream-ids: ctx non-pixel');
     expect(text).toContain('\n      dma_configure was never called');
     expect(text).toContain('scenarios/broken.yaml:12:7: unknown key');

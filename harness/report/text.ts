@@ -5,9 +5,9 @@
 import { getBorderCharacters, table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  BASELINE, UNEXPECTED_LEGEND, any_marked, bench_cells, core_edit_lines, coverage_cells,
-  coverage_sum, exit_line, failure_groups, findings, input_error_line, missed_lines,
-  overall_cell, sanitise, to_ascii, verdict_cell, wrap,
+  MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, core_edit_lines, coverage_cells,
+  coverage_sum, exit_line, failure_groups, findings, input_error_line, memory_table, missed_lines,
+  overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table, to_ascii, verdict_cell, wrap,
 } from './common.ts';
 
 const WIDTH = 80;
@@ -142,20 +142,34 @@ function design_cost(r: Results): string[] {
   return ['Design cost', ...ascii_table(rows), ...r.variants.flatMap(cost_detail)];
 }
 
-/** One table per scenario: benchmark, variant, ops/s, rme, ratio, note. */
-function benchmarks(r: Results): string[] {
-  if (r.bench.length === 0) return [];
-  const out = [`Benchmarks (ratio: ops/s over ${BASELINE} in the same run)`];
-  const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
-  for (const scenario of scenarios) {
-    const rows = r.bench
-      .filter((b) => b.scenario === scenario)
-      .map((b) => bench_cells(r.bench, b, ''))
-      .map(([name, , variant, ops, rme, ratio, note]) => [name, variant, ops, rme, ratio, note]);
-    out.push(...para(`${scenario}:`, '  '));
-    out.push(...ascii_table([['benchmark', 'variant', 'ops/s', '+/-rme', 'ratio', 'note'], ...rows], { flex: 5 }));
+/**
+ * A side-by-side table within WIDTH: when the variant names do not fit as headers, they are
+ * given as letters with a key below, as in the verdict matrix.
+ */
+function side_by_side(rows: string[][], lead: number): string[] {
+  const names = rows[0]!.slice(lead);
+  const full = ascii_table(rows);
+  if (full.every((l) => l.length <= WIDTH) && names.every((n) => n.length <= 22)) return full;
+  const keyed = [[...rows[0]!.slice(0, lead), ...names.map((_n, i) => variant_key(i))], ...rows.slice(1)];
+  // at most three variant columns a table: the lead columns are repeated in front of each
+  const out: string[] = [];
+  for (let at = 0; at < names.length; at += 3) {
+    const cols = [...Array(lead).keys(), ...names.slice(at, at + 3).map((_n, i) => lead + at + i)];
+    out.push(...ascii_table(keyed.map((row) => cols.map((c) => row[c]!))));
   }
-  return out;
+  return [...out, ...names.flatMap((n, i) => para(n, `  ${variant_key(i)} = `, '      '))];
+}
+
+/** The performance rows side by side, scaling, peak memory, and the notes. */
+function performance(r: Results): string[] {
+  const out: string[] = [];
+  if (r.bench.length > 0) out.push(...para(perf_intro(r)), ...side_by_side(perf_table(r, '+/-'), 2));
+  if (r.scaling.length > 0) out.push('', 'Scaling', ...para(SCALING_INTRO), ...side_by_side(scaling_table(r, '->'), 3));
+  const mem = memory_table(r);
+  if (mem) out.push('', 'Peak memory', ...para(MEMORY_INTRO), ...side_by_side(mem, 2));
+  const notes = perf_notes(r).flatMap((n) => para(n, '  - ', '    '));
+  if (notes.length > 0) out.push('', 'Notes', ...notes);
+  return out.length > 0 ? ['Performance', ...out] : [];
 }
 
 function failures(r: Results): string[] {
@@ -218,7 +232,7 @@ export function format_text(r: Results): string {
     verdict_matrix(r),
     coverage(r),
     design_cost(r),
-    benchmarks(r),
+    performance(r),
     failures(r),
     unsupported(r),
     variants(r),

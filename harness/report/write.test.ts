@@ -23,8 +23,8 @@ describe('write_reports', () => {
   it('creates the directory and writes the three files, leaving no temporary file', () => {
     const dir = join(scratch(), 'a', 'reports');
     const paths = write_reports(dir, sample_results());
-    expect(paths).toEqual(['summary.md', 'summary.txt', 'results.json'].map((f) => join(dir, f)));
-    expect(readdirSync(dir).sort()).toEqual(['results.json', 'summary.md', 'summary.txt']);
+    expect(paths).toEqual(['summary.md', 'summary.txt', 'results.json', 'bench.svg'].map((f) => join(dir, f)));
+    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'results.json', 'summary.md', 'summary.txt']);
     expect(readFileSync(join(dir, 'results.json'), 'utf8')).toBe(format_json(sample_results()));
   });
 
@@ -37,7 +37,17 @@ describe('write_reports', () => {
     write_reports(dir, r);
     expect(statSync(join(dir, 'summary.txt')).ino).not.toBe(before);
     expect(readFileSync(join(dir, 'summary.txt'), 'utf8')).toContain('Linux v6.13');
+    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'results.json', 'summary.md', 'summary.txt']);
+  });
+
+  it('writes the bar chart only with measured rows, and removes an old one without', () => {
+    const dir = scratch();
+    write_reports(dir, sample_results());
+    expect(readFileSync(join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*translate-hot[\s\S]*<\/svg>\n$/);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('](bench.svg)');
+    write_reports(dir, { ...sample_results(), bench: [], scaling: [] });
     expect(readdirSync(dir).sort()).toEqual(['results.json', 'summary.md', 'summary.txt']);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).not.toContain('bench.svg');
   });
 
   it('removes its temporary file when the rename fails', () => {

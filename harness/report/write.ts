@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Results } from '../measure/results.ts';
 import { format_json } from './json.ts';
 import { format_ktap } from './ktap.ts';
-import { format_markdown } from './markdown.ts';
+import { CHART_FILE, format_markdown } from './markdown.ts';
+import { format_chart_svg } from './chart.ts';
 import { format_terminal } from './terminal.ts';
 import { format_text } from './text.ts';
 
@@ -43,7 +44,9 @@ export function write_atomic(path: string, content: string): void {
   }
 }
 
-/** Write summary.md, summary.txt and results.json into `dir`; returns their paths. */
+/** Write summary.md, summary.txt and results.json into `dir`, and the bar chart summary.md
+ *  shows (bench.svg) when there are measured rows (else an old one is removed); returns the
+ *  paths written. */
 export function write_reports(dir: string, r: Results): string[] {
   mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
@@ -51,6 +54,9 @@ export function write_reports(dir: string, r: Results): string[] {
     ['summary.txt', format_text(r)],
     ['results.json', format_json(r)],
   ];
+  const chart = format_chart_svg(r);
+  if (chart !== null) files.push([CHART_FILE, chart]);
+  else rmSync(join(dir, CHART_FILE), { force: true });
   return files.map(([file, content]) => {
     const path = join(dir, file);
     write_atomic(path, content);

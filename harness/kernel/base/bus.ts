@@ -21,7 +21,7 @@ export function bus_register(k: Kernel, bus: bus_type): number {
       return -EEXIST;
     }
   }
-  k.buses.set(bus, { bus, devices: [], drivers: [], notifiers: [], drivers_autoprobe: true });
+  k.buses.set(bus, { bus, devices: new Set(), device_names: new Map(), drivers: [], notifiers: [], drivers_autoprobe: true });
   k.log.record({ type: 'bus_register', bus: bus.name });
   return 0;
 }
@@ -55,13 +55,24 @@ export function bus_notify(k: Kernel, dev: device, event: BusNotifyEvent): void 
 export function bus_add_device(k: Kernel, dev: device): number {
   const sp = bus_to_subsys(k, dev.bus);
   if (!sp) return 0;
-  if (sp.devices.some((d) => d.name === dev.name)) {
+  if (sp.device_names.has(dev.name)) {
     WARN(k, dev, `sysfs: cannot create duplicate filename '/bus/${sp.bus.name}/devices/${dev.name}'`);
     return -EEXIST;
   }
-  sp.devices.push(dev);
+  sp.devices.add(dev);
+  sp.device_names.set(dev.name, dev);
   dev.p!.on_bus = true;
   return 0;
+}
+
+/** Drop the device's sysfs name; one renamed while on the bus (dev_set_name after device_add,
+ *  which the C would do through device_rename) is found by a scan. */
+function bus_forget_name(sp: subsys_private, dev: device): void {
+  if (sp.device_names.get(dev.name) === dev) {
+    sp.device_names.delete(dev.name);
+    return;
+  }
+  for (const [name, d] of sp.device_names) if (d === dev) sp.device_names.delete(name);
 }
 
 /** bus_probe_device(): try to bind a driver if the bus autoprobes; never fails device_add() */
@@ -74,8 +85,7 @@ export function bus_probe_device(k: Kernel, dev: device): void {
 export function bus_remove_device(k: Kernel, dev: device): void {
   const sp = bus_to_subsys(k, dev.bus);
   if (!sp) return;
-  const i = sp.devices.indexOf(dev);
-  if (i >= 0) sp.devices.splice(i, 1);
+  if (sp.devices.delete(dev)) bus_forget_name(sp, dev);
   if (dev.p) dev.p.on_bus = false;
   device_release_driver(k, dev);
 }

@@ -9,12 +9,15 @@
 // computes from them, refreshed on every register write that changes the answer:
 //   sid_to_sme / sid_route  what the SMR comparators answer for each of the 65536 stream IDs
 //     (a transaction with stream ID s matches SMRn when n is valid and ((s ^ id) & ~mask &
-//     0xffff) == 0), and where the matching S2CR sends it;
+//     0xffff) == 0), and where the matching S2CR sends it; kept up to date through two
+//     per-stream-ID tallies (how many valid SMRs match it, and the sum of their indices + 1),
+//     so that an SMR write costs the stream IDs it covers, not the number of SMRs;
 //   cb_ctx                  per context bank, its ASID when SCTLR.M is set, else -1.
 // The IOTLB is direct-mapped, one 4 KiB page per entry, tagged by ASID and page.
 import {
-  ARM_LPAE_PTE_AP_RDONLY, ARM_LPAE_PTE_ATTR_MASK, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_MASK,
-  ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_TYPE_TABLE, type arm_lpae_pool,
+  ARM_LPAE_BLOCK_SIZE, ARM_LPAE_PTE_AP_RDONLY, ARM_LPAE_PTE_ATTR_MASK, ARM_LPAE_PTE_TYPE_BLOCK,
+  ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_TYPE_TABLE, arm_lpae_lvl_idx, iopte_deref, pte_read,
+  type arm_lpae_pool,
 } from './io-pgtable-arm.ts';
 
 /** enum arm_smmu_s2cr_type (arm-smmu.h) */
@@ -63,7 +66,7 @@ export interface arm_smmu_hw {
   smr_valid: Uint8Array;
   // S2CRn
   s2cr_type: Uint8Array;
-  s2cr_cbndx: Uint8Array;
+  s2cr_cbndx: Uint16Array;
   // Context banks: SCTLR.M, the ASID, TTBR0 (pool offset of the PGD), where the walk starts
   cb_m: Uint8Array;
   cb_asid: Uint16Array;
@@ -86,6 +89,10 @@ export interface arm_smmu_hw {
   pool: arm_lpae_pool;
   /** cache: stream ID -> SME index, -1 none, -2 conflict */
   sid_to_sme: Int16Array;
+  /** per stream ID: how many valid SMRs match it */
+  sid_match_count: Uint16Array;
+  /** per stream ID: the sum of (index + 1) of the valid SMRs that match it */
+  sid_match_sum: Int32Array;
   /** cache: stream ID -> context bank, or ROUTE_* */
   sid_route: Int32Array;
   /** cache: context bank -> ASID when enabled, else -1 */
@@ -95,6 +102,11 @@ export interface arm_smmu_hw {
    * invalid) and the data page_pa + 1 if writable.
    */
   tlb: Float64Array;
+  /** per ASID, 1 once a walk filled an entry for it since its last TLBIASID: the model's
+   *  shortcut for TLBIASID of an ASID with nothing cached (a real SMMU does it in one go, the
+   *  model would sweep every entry) */
+  asid_filled: Uint8Array;
+  /** IOTLB lookups that hit and that missed (the model's performance counters) */
   iotlb_hits: number;
   iotlb_misses: number;
   /** interrupt lines the driver requests (devm_request_irq) */
@@ -109,7 +121,7 @@ export function smmu_hw_alloc(name: string, num_mapping_groups: number, num_cont
   return {
     name, num_mapping_groups, num_context_banks, usfcfg: true,
     smr_id: new Uint16Array(num_mapping_groups), smr_mask: new Uint16Array(num_mapping_groups), smr_valid: new Uint8Array(num_mapping_groups),
-    s2cr_type: new Uint8Array(num_mapping_groups).fill(S2CR_TYPE_FAULT), s2cr_cbndx: new Uint8Array(num_mapping_groups),
+    s2cr_type: new Uint8Array(num_mapping_groups).fill(S2CR_TYPE_FAULT), s2cr_cbndx: new Uint16Array(num_mapping_groups),
     cb_m: new Uint8Array(num_context_banks), cb_asid: new Uint16Array(num_context_banks), cb_ttbr0: new Int32Array(num_context_banks),
     cb_start_level: new Uint8Array(num_context_banks), cb_va_limit: new Float64Array(num_context_banks),
     cb_fsr: new Uint32Array(num_context_banks), cb_far: new Float64Array(num_context_banks),
@@ -117,9 +129,11 @@ export function smmu_hw_alloc(name: string, num_mapping_groups: number, num_cont
     gfsr: 0, gfsynr0: 0, gfsynr1: 0, gfsynr2: 0, gfar: 0,
     pool,
     sid_to_sme: new Int16Array(65536).fill(-1),
+    sid_match_count: new Uint16Array(65536), sid_match_sum: new Int32Array(65536),
     sid_route: new Int32Array(65536).fill(ROUTE_UNMATCHED),
     cb_ctx: new Int32Array(num_context_banks).fill(-1),
     tlb: new Float64Array(2 * SMMU_IOTLB_ENTRIES).fill(-1),
+    asid_filled: new Uint8Array(65536),
     iotlb_hits: 0, iotlb_misses: 0,
     context_fault_irq: null, global_fault_irq: null,
     walk_level: 0,
@@ -141,15 +155,21 @@ function smr_matching_sids(id: number, mask: number, out: number[]): void {
   }
 }
 
-/** What the comparators answer for one stream ID. */
+/** What the comparators answer for one stream ID: no valid SMR matches it (-1), one (its
+ *  index), or several (-2, a conflict), read from the tallies. */
 function smr_match(hw: arm_smmu_hw, sid: number): number {
-  let found = -1;
-  for (let i = 0; i < hw.num_mapping_groups; i++) {
-    if (!hw.smr_valid[i] || ((sid ^ hw.smr_id[i]!) & ~hw.smr_mask[i]! & 0xffff)) continue;
-    if (found >= 0) return -2;
-    found = i;
+  const n = hw.sid_match_count[sid]!;
+  if (n === 0) return -1;
+  return n === 1 ? hw.sid_match_sum[sid]! - 1 : -2;
+}
+
+/** Count SMR `idx` in (add = 1) or out (add = -1) of the tallies of the stream IDs it matches. */
+function smr_tally(hw: arm_smmu_hw, idx: number, sids: number[], from: number, add: number): void {
+  for (let i = from; i < sids.length; i++) {
+    const sid = sids[i]!;
+    hw.sid_match_count[sid] += add;
+    hw.sid_match_sum[sid] += add * (idx + 1);
   }
-  return found;
 }
 
 /** Where a transaction matched to `sme` goes, as sid_route encodes it. */
@@ -164,11 +184,18 @@ function sme_route(hw: arm_smmu_hw, sme: number): number {
 /** SMRn write (ARM_SMMU_GR0_SMR): refresh the caches for the IDs it covered and covers. */
 export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask: number, valid: boolean): void {
   const affected: number[] = [];
-  if (hw.smr_valid[idx]) smr_matching_sids(hw.smr_id[idx]!, hw.smr_mask[idx]!, affected);
+  if (hw.smr_valid[idx]) {
+    smr_matching_sids(hw.smr_id[idx]!, hw.smr_mask[idx]!, affected);
+    smr_tally(hw, idx, affected, 0, -1);
+  }
   hw.smr_id[idx] = id;
   hw.smr_mask[idx] = mask;
   hw.smr_valid[idx] = valid ? 1 : 0;
-  if (valid) smr_matching_sids(id, mask, affected);
+  if (valid) {
+    const from = affected.length;
+    smr_matching_sids(id, mask, affected);
+    smr_tally(hw, idx, affected, from, 1);
+  }
   for (const sid of affected) {
     const sme = smr_match(hw, sid);
     hw.sid_to_sme[sid] = sme;
@@ -215,8 +242,10 @@ function iotlb_tag_asid(tag: number): number {
 
 /** CB_S1_TLBIASID: drop every entry of one ASID */
 export function smmu_hw_tlbi_asid(hw: arm_smmu_hw, asid: number): void {
+  if (!hw.asid_filled[asid]) return;
   const tlb = hw.tlb;
   for (let i = 0; i < tlb.length; i += 2) if (tlb[i]! >= 0 && iotlb_tag_asid(tlb[i]!) === asid) tlb[i] = -1;
+  hw.asid_filled[asid] = 0;
 }
 
 /** CB_S1_TLBIVA over [iova, iova + size): one write per page, or a sweep when that is cheaper */
@@ -243,26 +272,30 @@ export function smmu_hw_tlbi_va(hw: arm_smmu_hw, asid: number, iova: number, siz
 /** TLBIALLNSNH: the whole IOTLB */
 export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
   for (let i = 0; i < hw.tlb.length; i += 2) hw.tlb[i] = -1;
+  hw.asid_filled.fill(0);
 }
 
 // ---------------------------------------------------------------------------------------------
 // HOT PATH: one device transaction.
 // This section is written differently from the rest of the model on purpose: benchmarks send
-// millions of transactions through it. It reads typed arrays only (two derived caches and the
-// packed IOTLB on a hit), allocates nothing, and writes numbers as literals with the name in a
-// comment, because in Node 20 each use of a module-level const is a load from the module
-// context. Everything but an IOTLB hit goes to smmu_hw_translate_slow(), and fault reporting
-// (strings, log events, driver callbacks) lives in the cold functions further down.
+// millions of transactions through it. It reads typed arrays only (two derived caches, the
+// packed IOTLB and, on a miss, the page-table pool), allocates nothing, and writes numbers as
+// literals with the name in a comment, because in Node 20 each use of a module-level const is
+// a load from the module context. An IOTLB hit and a miss that walks to a valid descriptor are
+// handled here; everything else (stream-mapping outcomes, bypass, faults) goes to
+// smmu_hw_translate_slow(), whose call V8 sees rarely and so does not inline: smmu_hw_translate
+// stays small enough to be inlined into its caller's loop, where its result is never boxed.
 // ---------------------------------------------------------------------------------------------
-
-/** block size - 1 per level (level 0 has no blocks), as int32 masks */
-const LVL_OFFSET_MASK = new Int32Array([0, 2 ** 30 - 1, 2 ** 21 - 1, 2 ** 12 - 1]);
 
 /**
  * One transaction from stream `sid` at `iova`: the physical address (>= 0), or a negative
  * SMMU_FAULT_* code after the fault has been raised (syndrome registers + interrupt).
  * An unmatched stream with USFCFG clear, an S2CR of type bypass, or a disabled context bank
  * (SCTLR.M = 0) pass the address through untranslated.
+ *
+ * The IOTLB is looked up first (a hit counts in iotlb_hits); a miss (counted in iotlb_misses)
+ * walks the table from TTBR0 and fills the entry with the leaf found, whatever the access, as
+ * the SMMU caches a walk's result before checking permissions.
  */
 export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
   const cb = sid >>> 16 ? -1 : hw.sid_route[sid]!;
@@ -270,15 +303,20 @@ export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, wr
     const asid = hw.cb_ctx[cb]!;
     if (asid >= 0) {
       const off = iova & 0xfff;
+      const page = iova - off;
       const i = (((iova >>> 12) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
       const tlb = hw.tlb;
-      if (tlb[i] === (iova - off) * 16 + asid) {
-        const data = tlb[i + 1]!;
+      let data = -1;
+      if (tlb[i] === page * 16 + asid) {
+        hw.iotlb_hits++;
+        data = tlb[i + 1]!;
+      } else {
+        hw.iotlb_misses++;
+        data = smmu_hw_walk_fill(hw, cb, asid, iova, i, page * 16 + asid);
+      }
+      if (data >= 0) {
         const writable = data & 1;
-        if (writable || !write) {
-          hw.iotlb_hits++;
-          return data - writable + off;
-        }
+        if (writable || !write) return data - writable + off;
       }
     }
   }
@@ -286,39 +324,96 @@ export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, wr
 }
 
 /**
- * The page-table walker: the leaf descriptor that maps `iova` in context bank `cb` (always > 0),
- * with `hw.walk_level` set to its level; or SMMU_FAULT_TRANSLATION, with `hw.walk_level` at the
- * descriptor that stopped the walk. Level 0 holds tables only, level 3 pages only (4 KiB granule).
- * The index bits come from int32 arithmetic on the two halves of the (up to 48-bit) address:
- * two float-to-int conversions per walk instead of one per level.
+ * The table walk of a miss: from the start level down to the leaf that maps `iova` in bank
+ * `cb`, then the IOTLB fill at slot `i` with `tag` for `asid`. Returns the entry's data (page physical
+ * address + 1 if writable), or -1 when no valid leaf maps it (nothing filled: the slow path
+ * walks again to raise the fault). Level 0 holds tables only, level 3 pages only (4 KiB
+ * granule). The index bits come from int32 arithmetic on the two halves of the (up to 48-bit)
+ * address: two float-to-int conversions per walk instead of one per level.
+ */
+function smmu_hw_walk_fill(hw: arm_smmu_hw, cb: number, asid: number, iova: number, i: number, tag: number): number {
+  if (iova >= hw.cb_va_limit[cb]!) return -1;
+  const ptes = hw.pool.ptes; // two 32-bit words per descriptor, low word first
+  const start = hw.cb_start_level[cb]!;
+  let base = hw.cb_ttbr0[cb]!;
+  const lo = iova >>> 0;
+  const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
+  let w = 0; // the low word of the descriptor read last; its high word is read at the leaf only
+  let d = 0;
+  let mask = 0xfff; // offset bits of the leaf found (block size - 1)
+  // unrolled: level 0 (tables only), 1 and 2 (table or block), 3 (page); a table descriptor
+  // keeps its address in the low word (io-pgtable-arm.ts)
+  walk: {
+    if (start === 0) {
+      w = ptes[(base + ((hi >>> 7) & 511)) << 1]!;
+      if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_TABLE */) return -1;
+      base = (w >>> 12) << 9;
+    }
+    if (start <= 1) {
+      d = base + (((hi << 2) | (lo >>> 30)) & 511);
+      w = ptes[d << 1]!;
+      if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
+        mask = 0x3fffffff;
+        break walk;
+      }
+      if ((w & 3) !== 3) return -1;
+      base = (w >>> 12) << 9;
+    }
+    d = base + ((lo >>> 21) & 511);
+    w = ptes[d << 1]!;
+    if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
+      mask = 0x1fffff;
+      break walk;
+    }
+    if ((w & 3) !== 3) return -1;
+    d = ((w >>> 12) << 9) + ((lo >>> 12) & 511);
+    w = ptes[d << 1]!;
+    if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_PAGE */) return -1;
+  }
+  // the page of iova inside the leaf: its offset within the block, less the page offset;
+  // + 1 when writable (AP[2] clear)
+  const data = ptes[(d << 1) + 1]! * 4294967296 + (((w & ~0xfff) | (lo & mask & ~0xfff)) >>> 0) + (((w >>> 7) & 1) ^ 1 /* ARM_LPAE_PTE_AP_RDONLY */);
+  const tlb = hw.tlb;
+  tlb[i] = tag;
+  tlb[i + 1] = data;
+  hw.asid_filled[asid] = 1;
+  return data;
+}
+
+/**
+ * The page-table walker of the slow and quiet paths: the leaf descriptor that maps `iova` in
+ * context bank `cb` (always > 0), with `hw.walk_level` set to its level; or
+ * SMMU_FAULT_TRANSLATION, with `hw.walk_level` at the descriptor that stopped the walk.
  */
 function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number): number {
   let lvl = hw.cb_start_level[cb]!;
   if (iova >= hw.cb_va_limit[cb]!) {
     hw.walk_level = lvl;
-    return -4; // SMMU_FAULT_TRANSLATION
+    return SMMU_FAULT_TRANSLATION;
   }
   const ptes = hw.pool.ptes;
   let base = hw.cb_ttbr0[cb]!;
-  const lo = iova >>> 0;
-  const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
   for (; lvl < 3; lvl++) {
-    const idx = lvl === 0 ? hi >>> 7 : lvl === 1 ? (hi << 2) | (lo >>> 30) : lo >>> 21;
-    const pte = ptes[base + (idx & 511)]!;
-    const type = pte & 3; // ARM_LPAE_PTE_TYPE_MASK
-    if (type === 3 /* ARM_LPAE_PTE_TYPE_TABLE */) {
-      base = (pte >>> 12) << 9;
+    const pte = pte_read(ptes, base + arm_lpae_lvl_idx(iova, lvl));
+    const type = pte & ARM_LPAE_PTE_TYPE_MASK;
+    if (type === ARM_LPAE_PTE_TYPE_TABLE) {
+      base = iopte_deref(pte);
       continue;
     }
     hw.walk_level = lvl;
-    return type === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */ && lvl > 0 ? pte : -4;
+    return type === ARM_LPAE_PTE_TYPE_BLOCK && lvl > 0 ? pte : SMMU_FAULT_TRANSLATION;
   }
-  const pte = ptes[base + ((lo >>> 12) & 511)]!;
+  const pte = pte_read(ptes, base + arm_lpae_lvl_idx(iova, 3));
   hw.walk_level = 3;
-  return (pte & 3) === 3 /* ARM_LPAE_PTE_TYPE_PAGE */ ? pte : -4;
+  return (pte & ARM_LPAE_PTE_TYPE_MASK) === ARM_LPAE_PTE_TYPE_PAGE ? pte : SMMU_FAULT_TRANSLATION;
 }
 
-/** Everything but an IOTLB hit: the stream-mapping outcomes, the walk and the fill, faults. */
+/**
+ * Everything smmu_hw_translate() does not finish: the stream-mapping outcomes, a disabled
+ * bank, and the faults of a translating bank (the IOTLB lookup and its counting already
+ * happened there): a hit or a fresh fill without write permission is a permission fault, a
+ * walk that found no leaf a translation fault.
+ */
 function smmu_hw_translate_slow(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
   const route = sid >>> 16 ? ROUTE_UNMATCHED : hw.sid_route[sid]!;
   if (route < 0) return smmu_hw_route_fault(hw, route, sid, iova, write);
@@ -327,23 +422,13 @@ function smmu_hw_translate_slow(hw: arm_smmu_hw, sid: number, iova: number, writ
   if (asid < 0) return iova; // SCTLR.M clear: no translation
   const i = iotlb_slot(asid, iova);
   const off = iova & 0xfff;
-  const tag = (iova - off) * 16 + asid;
-  if (hw.tlb[i] === tag) {
-    // a hit without write permission
-    hw.iotlb_hits++;
+  if (hw.tlb[i] === (iova - off) * 16 + asid) {
+    // the entry is there, without write permission
     hw.walk_level = 3;
     return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
   }
-  hw.iotlb_misses++;
   const pte = smmu_hw_walk(hw, cb, iova);
-  if (pte < 0) return smmu_hw_context_fault(hw, cb, pte, sid, iova, write);
-  const attrs = pte & ARM_LPAE_PTE_ATTR_MASK;
-  const phys = pte - attrs + (iova & LVL_OFFSET_MASK[hw.walk_level]!);
-  const writable = (attrs & ARM_LPAE_PTE_AP_RDONLY) === 0;
-  hw.tlb[i] = tag;
-  hw.tlb[i + 1] = phys - off + (writable ? 1 : 0);
-  if (write && !writable) return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
-  return phys;
+  return smmu_hw_context_fault(hw, cb, pte < 0 ? pte : SMMU_FAULT_TRANSLATION, sid, iova, write);
 }
 
 /**
@@ -360,7 +445,7 @@ export function smmu_hw_translate_quiet(hw: arm_smmu_hw, sid: number, iova: numb
   const pte = smmu_hw_walk(hw, route, iova);
   if (pte < 0) return pte;
   if (write && (pte & ARM_LPAE_PTE_AP_RDONLY)) return SMMU_FAULT_PERMISSION;
-  return pte - (pte & ARM_LPAE_PTE_ATTR_MASK) + (iova & LVL_OFFSET_MASK[hw.walk_level]!);
+  return pte - (pte & ARM_LPAE_PTE_ATTR_MASK) + (iova % ARM_LPAE_BLOCK_SIZE[hw.walk_level]!);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,5 +482,7 @@ function smmu_hw_context_fault(hw: arm_smmu_hw, cb: number, code: number, sid: n
   return code;
 }
 
-// Kept next to the walker so a change of descriptor format shows up as a type error here.
-void ([ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_TABLE, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_PAGE] satisfies [3, 3, 1, 3]);
+// Kept next to the walker so a change of descriptor format shows up as a type error here: the
+// hot path writes these as literals.
+void ([ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_TABLE, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_ATTR_MASK] satisfies [3, 3, 1, 3, 0xfff]);
+if (ARM_LPAE_PTE_AP_RDONLY !== 0x80) throw new Error('arm-smmu-hw.ts: the hot path assumes AP[2] (read-only) is bit 7');

@@ -49,8 +49,12 @@ export interface arm_smmu_s2cr { group: iommu_group | null; count: number; type:
 export class arm_smmu_device {
   readonly smrs: arm_smmu_smr[];
   readonly s2crs: arm_smmu_s2cr[];
-  /** the bitmap of context banks in use (context_map) */
-  readonly context_map: Uint8Array;
+  /** the bitmap of context banks in use (context_map), 32 banks a word */
+  readonly context_map: Uint32Array;
+  /** the model's index of smrs[]: which valid entry matches each stream ID (-1 none), and a
+   *  bitmap of the valid entries; arm_smmu_find_sme() reads them instead of every entry */
+  readonly sme_of_sid: Int16Array;
+  readonly sme_map: Uint32Array;
   /** cbs[idx].cfg: which domain owns each bank */
   readonly cbs: Array<arm_smmu_domain | null>;
   readonly num_mapping_groups: number;
@@ -79,7 +83,9 @@ export class arm_smmu_device {
     this.disable_bypass = !k.config.bypass_unmatched_streams;
     this.smrs = Array.from({ length: cfg.stream_match_groups }, () => ({ id: 0, mask: 0, valid: false }));
     this.s2crs = Array.from({ length: cfg.stream_match_groups }, () => s2cr_init_val(this));
-    this.context_map = new Uint8Array(cfg.context_banks);
+    this.context_map = bitmap_zalloc(cfg.context_banks);
+    this.sme_of_sid = new Int16Array(65536).fill(-1);
+    this.sme_map = bitmap_zalloc(cfg.stream_match_groups);
     this.cbs = new Array<arm_smmu_domain | null>(cfg.context_banks).fill(null);
     this.pool = arm_lpae_pool_alloc();
     this.hw = smmu_hw_alloc(node.full_name, cfg.stream_match_groups, cfg.context_banks, this.pool);
@@ -160,12 +166,94 @@ function arm_smmu_write_sme(smmu: arm_smmu_device, idx: number): void {
   arm_smmu_write_smr(smmu, idx);
 }
 
+// --- bitmaps (include/linux/bitmap.h, lib/find_bit.c), 32 bits a word -----------------------
+
+function bitmap_zalloc(nbits: number): Uint32Array {
+  return new Uint32Array(Math.ceil(nbits / 32));
+}
+
+function test_bit(nr: number, map: Uint32Array): boolean {
+  return ((map[nr >>> 5]! >>> (nr & 31)) & 1) !== 0;
+}
+
+function set_bit(nr: number, map: Uint32Array): void {
+  map[nr >>> 5] = map[nr >>> 5]! | (1 << (nr & 31));
+}
+
+function clear_bit(nr: number, map: Uint32Array): void {
+  map[nr >>> 5] = map[nr >>> 5]! & ~(1 << (nr & 31));
+}
+
+/** find_next_zero_bit(): the first clear bit in [start, end), or end; a word at a time */
+function find_next_zero_bit(map: Uint32Array, end: number, start: number): number {
+  for (let nr = start; nr < end;) {
+    const w = ~map[nr >>> 5]! >>> (nr & 31);
+    if (w !== 0) return Math.min(end, nr + (31 - Math.clz32(w & -w)));
+    nr = (nr | 31) + 1;
+  }
+  return end;
+}
+
+// --- stream mapping (continued) ---------------------------------------------------------------
+
+/** Every stream ID an (id, mask) pair matches; null when there are more than `limit`. */
+function sme_sids(id: number, mask: number, limit: number): number[] | null {
+  const m = mask & SMR_ID_MASK;
+  let bits = 0;
+  for (let x = m; x; x &= x - 1) bits++;
+  if (2 ** bits > limit) return null;
+  const out: number[] = [];
+  const base = id & ~m & SMR_ID_MASK;
+  for (let sub = m; ; sub = (sub - 1) & m) {
+    out.push(base | sub);
+    if (sub === 0) return out;
+  }
+}
+
+/** smrs[idx] takes (id, mask) and becomes valid: the index follows. */
+function arm_smmu_claim_smr(smmu: arm_smmu_device, idx: number, id: number, mask: number): void {
+  smmu.smrs[idx] = { id, mask, valid: true };
+  set_bit(idx, smmu.sme_map);
+  for (const sid of sme_sids(id, mask, 65536)!) smmu.sme_of_sid[sid] = idx;
+}
+
+/** smrs[idx] becomes invalid: the index follows. */
+function arm_smmu_release_smr(smmu: arm_smmu_device, idx: number): void {
+  const smr = smmu.smrs[idx]!;
+  if (smr.valid) {
+    for (const sid of sme_sids(smr.id, smr.mask, 65536)!) if (smmu.sme_of_sid[sid] === idx) smmu.sme_of_sid[sid] = -1;
+  }
+  smr.valid = false;
+  clear_bit(idx, smmu.sme_map);
+}
+
 /**
  * arm_smmu_find_sme() (arm-smmu.c): an existing entry that fully covers (id, mask) is reused;
  * any other overlap is -EINVAL (some stream ID would match two SMRs); else the first free
  * entry, or -ENOSPC.
+ *
+ * The C walks every entry. Valid entries never overlap (this function refuses any overlap),
+ * so at most one entry can cover (id, mask), and none other then overlaps it: the answer does
+ * not depend on the order of the walk. The model asks its index for the entries that match
+ * the stream IDs of (id, mask), when those are fewer than the entries, and takes the first
+ * free entry from the bitmap; with a wide mask it walks the entries as the C does.
  */
 export function arm_smmu_find_sme(smmu: arm_smmu_device, id: number, mask: number): number {
+  const sids = sme_sids(id, mask, smmu.num_mapping_groups);
+  if (!sids) return arm_smmu_find_sme_walk(smmu, id, mask);
+  for (const sid of sids) {
+    const i = smmu.sme_of_sid[sid]!;
+    if (i < 0) continue;
+    const smr = smmu.smrs[i]!;
+    if ((mask & smr.mask) === mask && !((id ^ smr.id) & ~smr.mask & SMR_ID_MASK)) return i;
+    return -EINVAL;
+  }
+  const free_idx = find_next_zero_bit(smmu.sme_map, smmu.num_mapping_groups, 0);
+  return free_idx < smmu.num_mapping_groups ? free_idx : -ENOSPC;
+}
+
+/** arm_smmu_find_sme() as the C writes it: every entry in order */
+function arm_smmu_find_sme_walk(smmu: arm_smmu_device, id: number, mask: number): number {
   let free_idx = -ENOSPC;
   for (let i = 0; i < smmu.num_mapping_groups; i++) {
     const smr = smmu.smrs[i]!;
@@ -184,7 +272,7 @@ function arm_smmu_free_sme(smmu: arm_smmu_device, idx: number): boolean {
   const s2cr = smmu.s2crs[idx]!;
   if (--s2cr.count) return false;
   smmu.s2crs[idx] = s2cr_init_val(smmu);
-  smmu.smrs[idx]!.valid = false;
+  arm_smmu_release_smr(smmu, idx);
   return true;
 }
 
@@ -199,7 +287,7 @@ function arm_smmu_master_alloc_smes(smmu: arm_smmu_device, cfg: arm_smmu_master_
     if (idx < 0) return arm_smmu_alloc_smes_unwind(smmu, cfg, i, idx);
     const s2cr = smmu.s2crs[idx]!;
     reused.push(s2cr.count > 0);
-    if (s2cr.count === 0) smmu.smrs[idx] = { id: sid, mask, valid: true };
+    if (s2cr.count === 0) arm_smmu_claim_smr(smmu, idx, sid, mask);
     s2cr.count++;
     cfg.smendx[i] = idx;
   }
@@ -293,14 +381,11 @@ function arm_smmu_flush_ops(smmu_domain: arm_smmu_domain): iommu_flush_ops {
 // --- context banks ----------------------------------------------------------------------------
 
 /** __arm_smmu_alloc_bitmap() (arm-smmu.h): first clear bit in [start, end), or -ENOSPC */
-function __arm_smmu_alloc_bitmap(map: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) {
-    if (!map[i]) {
-      map[i] = 1;
-      return i;
-    }
-  }
-  return -ENOSPC;
+function __arm_smmu_alloc_bitmap(map: Uint32Array, start: number, end: number): number {
+  const idx = find_next_zero_bit(map, end, start);
+  if (idx === end) return -ENOSPC;
+  set_bit(idx, map);
+  return idx;
 }
 
 /** arm_smmu_write_context_bank() (arm-smmu.c): a bank without a domain is just disabled */
@@ -332,7 +417,7 @@ function arm_smmu_init_domain_context(smmu_domain: arm_smmu_domain, smmu: arm_sm
     warn: (message) => smmu.k.log.record({ type: 'warn', dev: smmu.name, message }),
   });
   if (!pgtbl) {
-    smmu.context_map[cbndx] = 0;
+    clear_bit(cbndx, smmu.context_map);
     smmu_domain.smmu = null;
     smmu_domain.flush_ops = null;
     return -ENOMEM;
@@ -359,7 +444,7 @@ function arm_smmu_destroy_domain_context(smmu_domain: arm_smmu_domain): void {
   arm_smmu_write_context_bank(smmu, cbndx);
   free_io_pgtable_ops(smmu_domain.pgtbl_ops);
   smmu_domain.pgtbl_ops = null;
-  smmu.context_map[cbndx] = 0;
+  clear_bit(cbndx, smmu.context_map);
   smmu_domain.smmu = null;
   smmu.k.log.record({ type: 'context_bank_free', iommu: smmu.name, cb: cbndx, domain: smmu_domain.domain.id });
 }
@@ -592,14 +677,18 @@ function arm_smmu_device_reset(smmu: arm_smmu_device): void {
   smmu_hw_write_scr0(smmu.hw, smmu.disable_bypass);
 }
 
+/** Most context banks and stream match groups the model takes: 128 is the C's ARM_SMMU_MAX_CBS
+ *  and real parts stay at or below it; up to 4096 lets scale scenarios ask "what if". */
+export const ARM_SMMU_MODEL_MAX = 4096;
+
 /**
  * arm_smmu_device_probe() (arm-smmu.c) up to, not including, iommu_device_register(): the
- * instance, its fault interrupts, the reset. Counts outside the architecture (1..128) throw:
+ * instance, its fault interrupts, the reset. Counts outside 1..ARM_SMMU_MODEL_MAX throw:
  * that is a scenario error, not a kernel path.
  */
 export function arm_smmu_device_probe(k: Kernel, node: device_node, hw: smmu_hw_config, core: ArmSmmuCoreHooks): iommu_device {
   for (const [what, n] of [['context_banks', hw.context_banks], ['stream_match_groups', hw.stream_match_groups]] as const) {
-    if (!Number.isInteger(n) || n < 1 || n > 128) throw new RangeError(`${node.full_name}: ${what} = ${n}, SMMUv2 allows 1..128`);
+    if (!Number.isInteger(n) || n < 1 || n > ARM_SMMU_MODEL_MAX) throw new RangeError(`${node.full_name}: ${what} = ${n}, the model allows 1..${ARM_SMMU_MODEL_MAX}`);
   }
   if (!Number.isInteger(hw.va_bits) || hw.va_bits < 32 || hw.va_bits > 48) throw new RangeError(`${node.full_name}: va_bits = ${hw.va_bits}, expected 32..48`);
   const smmu = new arm_smmu_device(k, node, hw, core);
@@ -621,9 +710,9 @@ export function arm_smmu_leaks(smmu: arm_smmu_device): string[] {
   smmu.smrs.forEach((smr, idx) => {
     if (smr.valid) leaks.push(`${smmu.name}: SMR ${idx} (id 0x${hex(smr.id)} mask 0x${hex(smr.mask)}) still valid, ${smmu.s2crs[idx]!.count} user(s)`);
   });
-  smmu.context_map.forEach((used, cb) => {
-    if (used) leaks.push(`${smmu.name}: context bank ${cb} still in use (domain ${smmu.cbs[cb]?.domain.id ?? '?'})`);
-  });
+  for (let cb = 0; cb < smmu.num_context_banks; cb++) {
+    if (test_bit(cb, smmu.context_map)) leaks.push(`${smmu.name}: context bank ${cb} still in use (domain ${smmu.cbs[cb]?.domain.id ?? '?'})`);
+  }
   if (smmu.pool.live_tables) leaks.push(`${smmu.name}: ${smmu.pool.live_tables} page-table page(s) not freed`);
   return leaks;
 }

@@ -9,16 +9,20 @@
 // returns 0 (commit 33729a5fc0ca "Remove split on unmap behavior"); mapping a block where a
 // table is unmaps and frees that table first (arm_lpae_init_pte), as the C still does.
 //
-// Data layout (why it does not look like the C): every table lives in ONE growable
-// Float64Array pool, 512 descriptors per slot, shared by all page tables of one owner (arm-smmu
-// keeps one pool per SMMU instance, the way its tables share one memory). A descriptor is the
-// architectural 64-bit value held in a double, exact because output addresses stay below 2^48:
+// Data layout (why it does not look like the C): every table lives in ONE growable Int32Array
+// pool, 512 descriptors per slot, shared by all page tables of one owner (arm-smmu keeps one
+// pool per SMMU instance, the way its tables share one memory). A descriptor is the
+// architectural 64-bit value as it sits in little-endian memory: two 32-bit words, the low one
+// first (words 2d and 2d + 1 of descriptor d). Its value:
 //   0                       invalid
-//   slot * 4096 + 3         table at levels 0..2 (the table's "address" is its pool slot)
+//   slot * 4096 + 3         table at levels 0..2 (the table's "address" is its pool slot; the
+//                           pool stays below 2^20 slots, so the high word of a table is 0)
 //   paddr + attributes      leaf: type 1 (block) or 3 (page at level 3), AP, SH, AF, nG bits
-// so the hardware walker (arm-smmu-hw.ts) reads the same bits a real SMMU would. Freed slots go
-// on a free list and are zeroed when reused; `live_tables` counts slots in use, per page table
-// and per pool, for the teardown leak check.
+// so the hardware walker (arm-smmu-hw.ts) reads the same bits a real SMMU would, with integer
+// operations on the words. This file reads and writes whole descriptors as doubles (exact:
+// output addresses stay below 2^48) through pte_read() / pte_write(). Freed slots go on a free
+// list and are zeroed when reused; `live_tables` counts slots in use, per page table and per
+// pool, for the teardown leak check.
 import { EEXIST, EINVAL, ERANGE } from '../errno.ts';
 import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, type iommu_iotlb_gather } from './iommu-types.ts';
 
@@ -75,7 +79,8 @@ export interface io_pgtable_cfg {
 
 /** The table memory of one owner: 512-entry slots in one growable typed array. */
 export interface arm_lpae_pool {
-  ptes: Float64Array;
+  /** two 32-bit words per descriptor, low word first */
+  ptes: Int32Array;
   /** slots ever handed out (high-water mark) */
   nr_slots: number;
   free_slots: Int32Array;
@@ -86,7 +91,26 @@ export interface arm_lpae_pool {
 /** A pool with room for `tables` tables before it first grows. */
 export function arm_lpae_pool_alloc(tables = 64): arm_lpae_pool {
   const n = Math.max(1, tables);
-  return { ptes: new Float64Array(n * ARM_LPAE_PTES_PER_TABLE), nr_slots: 0, free_slots: new Int32Array(n), nr_free: 0, live_tables: 0 };
+  return { ptes: new Int32Array(n * ARM_LPAE_PTES_PER_TABLE * 2), nr_slots: 0, free_slots: new Int32Array(n), nr_free: 0, live_tables: 0 };
+}
+
+/** Most tables one pool holds: a table descriptor's address must fit the low word. */
+const ARM_LPAE_POOL_MAX_SLOTS = 2 ** 20;
+
+/** READ_ONCE(*ptep): descriptor `d` of the pool, its 64-bit value as a double */
+export function pte_read(ptes: Int32Array, d: number): number {
+  return ptes[2 * d + 1]! * 4294967296 + (ptes[2 * d]! >>> 0);
+}
+
+/** WRITE_ONCE(*ptep, pte): descriptor `d` of the pool takes `pte` (below 2^48) */
+export function pte_write(ptes: Int32Array, d: number, pte: number): void {
+  ptes[2 * d] = pte >>> 0;
+  ptes[2 * d + 1] = Math.floor(pte / 4294967296);
+}
+
+/** memset() of descriptors [from, to) to 0 */
+function pte_clear(ptes: Int32Array, from: number, to: number): void {
+  ptes.fill(0, 2 * from, 2 * to);
 }
 
 /** __arm_lpae_alloc_pages() (io-pgtable-arm.c): a zeroed table; returns its slot */
@@ -94,10 +118,15 @@ function __arm_lpae_alloc_pages(pool: arm_lpae_pool): number {
   let slot: number;
   if (pool.nr_free > 0) {
     slot = pool.free_slots[--pool.nr_free]!;
+    // a table used before: zeroed here (a slot never handed out is still zero from its
+    // allocation, and left untouched so that its memory is not written before it is used)
+    const base = slot * ARM_LPAE_PTES_PER_TABLE;
+    pte_clear(pool.ptes, base, base + ARM_LPAE_PTES_PER_TABLE);
   } else {
-    const capacity = pool.ptes.length / ARM_LPAE_PTES_PER_TABLE;
+    const capacity = pool.ptes.length / (2 * ARM_LPAE_PTES_PER_TABLE);
     if (pool.nr_slots === capacity) {
-      const grown = new Float64Array(pool.ptes.length * 2);
+      if (capacity * 2 > ARM_LPAE_POOL_MAX_SLOTS) throw new RangeError(`io-pgtable pool: more than ${ARM_LPAE_POOL_MAX_SLOTS} tables`);
+      const grown = new Int32Array(pool.ptes.length * 2);
       grown.set(pool.ptes);
       pool.ptes = grown;
       const free = new Int32Array(capacity * 2);
@@ -106,8 +135,6 @@ function __arm_lpae_alloc_pages(pool: arm_lpae_pool): number {
     }
     slot = pool.nr_slots++;
   }
-  const base = slot * ARM_LPAE_PTES_PER_TABLE;
-  pool.ptes.fill(0, base, base + ARM_LPAE_PTES_PER_TABLE);
   pool.live_tables++;
   return slot;
 }
@@ -210,7 +237,7 @@ export class arm_lpae_io_pgtable {
     const ptes = this.pool.ptes;
     let base = this.pgd;
     for (let lvl = this.start_level; lvl < ARM_LPAE_MAX_LEVELS; lvl++) {
-      const pte = ptes[base + arm_lpae_lvl_idx(iova, lvl)]!;
+      const pte = pte_read(ptes, base + arm_lpae_lvl_idx(iova, lvl));
       if (iopte_leaf(pte, lvl)) {
         const size = ARM_LPAE_BLOCK_SIZE[lvl]!;
         return pte - (pte & ARM_LPAE_PTE_ATTR_MASK) + (iova % size);
@@ -294,12 +321,12 @@ function __arm_lpae_map(data: arm_lpae_io_pgtable, iova: number, paddr: number, 
       data.warn('__arm_lpae_map: no table below the last level');
       return -EINVAL;
     }
-    let pte = data.pool.ptes[base + idx]!;
+    let pte = pte_read(data.pool.ptes, base + idx);
     if (pte === 0) {
       const slot = __arm_lpae_alloc_pages(data.pool);
       data.live_tables++;
       pte = slot * ARM_LPAE_GRANULE + ARM_LPAE_PTE_TYPE_TABLE;
-      data.pool.ptes[base + idx] = pte; // re-read: the pool may have grown
+      pte_write(data.pool.ptes, base + idx, pte); // re-read: the pool may have grown
     }
     if (iopte_leaf(pte, lvl)) {
       // "We require an unmap first"
@@ -319,7 +346,7 @@ function arm_lpae_init_pte(data: arm_lpae_io_pgtable, iova: number, paddr: numbe
   const sz = ARM_LPAE_BLOCK_SIZE[lvl]!;
   const ptes = data.pool.ptes;
   for (let i = 0; i < num; i++) {
-    const pte = ptes[base + idx + i]!;
+    const pte = pte_read(ptes, base + idx + i);
     if (iopte_leaf(pte, lvl)) {
       data.warn(`arm_lpae_init_pte: iova ${hex(iova + i * sz)} already mapped`);
       return -EEXIST;
@@ -332,7 +359,7 @@ function arm_lpae_init_pte(data: arm_lpae_io_pgtable, iova: number, paddr: numbe
     }
   }
   const type = lvl === ARM_LPAE_MAX_LEVELS - 1 ? ARM_LPAE_PTE_TYPE_PAGE : ARM_LPAE_PTE_TYPE_BLOCK;
-  for (let i = 0; i < num; i++) ptes[base + idx + i] = paddr + i * sz + (prot | type);
+  for (let i = 0; i < num; i++) pte_write(ptes, base + idx + i, paddr + i * sz + (prot | type));
   return 0;
 }
 
@@ -344,7 +371,7 @@ function __arm_lpae_unmap(data: arm_lpae_io_pgtable, gather: iommu_iotlb_gather 
   const ptes = data.pool.ptes;
   for (;;) {
     const idx = arm_lpae_lvl_idx(iova, lvl);
-    const pte = ptes[base + idx]!;
+    const pte = pte_read(ptes, base + idx);
     if (pte === 0) {
       data.warn(`__arm_lpae_unmap: nothing mapped at iova ${hex(iova)}`);
       return 0;
@@ -353,19 +380,19 @@ function __arm_lpae_unmap(data: arm_lpae_io_pgtable, gather: iommu_iotlb_gather 
       const num = Math.min(pgcount, arm_lpae_max_entries(data, lvl, idx));
       let i = 0;
       for (; i < num; i++) {
-        const p = ptes[base + idx + i]!;
+        const p = pte_read(ptes, base + idx + i);
         if (p === 0) {
           data.warn(`__arm_lpae_unmap: nothing mapped at iova ${hex(iova + i * size)}`);
           break;
         }
         if (!iopte_leaf(p, lvl)) {
           // a table where a leaf of this size would be: drop it, and any partial walks cached
-          ptes[base + idx + i] = 0;
+          pte_write(ptes, base + idx + i, 0);
           data.tlb?.tlb_flush_walk(iova + i * size, size, ARM_LPAE_GRANULE);
           __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(p));
         }
       }
-      ptes.fill(0, base + idx, base + idx + i);
+      pte_clear(ptes, base + idx, base + idx + i);
       if (gather && data.tlb) for (let j = 0; j < i; j++) data.tlb.tlb_add_page(gather, iova + j * size, size);
       return i * size;
     }
@@ -385,8 +412,10 @@ function __arm_lpae_free_pgtable(data: arm_lpae_io_pgtable, lvl: number, base: n
     const entries = lvl === data.start_level ? data.pgd_entries : ARM_LPAE_PTES_PER_TABLE;
     const ptes = data.pool.ptes;
     for (let i = 0; i < entries; i++) {
-      const pte = ptes[base + i]!;
-      if (pte !== 0 && iopte_table(pte, lvl)) __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(pte));
+      // every valid descriptor has its type in the low word: an empty one is skipped at once
+      if (ptes[2 * (base + i)] === 0) continue;
+      const pte = pte_read(ptes, base + i);
+      if (iopte_table(pte, lvl)) __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(pte));
     }
   }
   __arm_lpae_free_pages(data.pool, base / ARM_LPAE_PTES_PER_TABLE);

@@ -202,6 +202,13 @@ function iommu_setup_dma_ops(k: Kernel, dev: device, domain: iommu_domain): void
   dev.dma_ops = 'iommu';
 }
 
+/**
+ * The groups a domain was ever set on, for iommu_domain_free()'s still-attached WARN (the
+ * model's instrument, not the C's): the WARN then looks at these few groups, not at every
+ * group of the run.
+ */
+const domain_groups = new WeakMap<iommu_domain, iommu_group[]>();
+
 /** iommu_setup_default_domain(): allocate a DMA domain and attach every device of the group */
 function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
   const dev = group.devices[0];
@@ -214,6 +221,7 @@ function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
   k.log.record({ type: 'domain_alloc', domain: domain.id, kind: 'DMA', group: group.id });
   group.default_domain = domain;
   group.domain = domain;
+  domain_groups.set(domain, [...(domain_groups.get(domain) ?? []), group]);
   for (const gdev of group.devices) {
     const ret = __iommu_device_set_domain(k, domain, gdev);
     if (ret) return ret;
@@ -231,7 +239,7 @@ export function iommu_domain_free(k: Kernel, domain: iommu_domain): void {
     WARN(k, null, `iommu_domain_free: domain ${domain.id} freed twice (double free)`);
     return;
   }
-  const attached = k.all_groups.filter((g) => !g.freed && g.domain === domain).flatMap((g) => g.devices);
+  const attached = (domain_groups.get(domain) ?? []).filter((g) => !g.freed && g.domain === domain).flatMap((g) => g.devices);
   if (attached.length) {
     WARN(k, attached[0]!, `iommu_domain_free: domain ${domain.id} is still attached to ${attached.map((d) => d.name).join(', ')}; freeing it leaves their context bank pointing at freed page tables`);
   }

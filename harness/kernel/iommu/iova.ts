@@ -76,8 +76,10 @@ export interface iova_domain {
   leftmost: number;
   /** pfn_lo -> node, 0 = empty slot; a slot is overwritten on collision (a miss falls back to the tree) */
   by_pfn: Int32Array;
-  /** one per size order 0..5 */
-  rcaches: iova_rcache[];
+  /** one per size order 0..5; allocated on the first free into them (the C allocates them in
+   *  iova_domain_init_rcaches(): the model defers it, which changes no result and keeps a
+   *  domain that never frees cheap to make) */
+  rcaches: iova_rcache[] | null;
   /** ranges parked in the rcaches: still in the tree, but free as far as callers are concerned */
   rcached: number;
 }
@@ -107,22 +109,29 @@ export function iova_shift(iovad: iova_domain): number {
  * init_iova_domain() (iova.c): an empty tree holding only the anchor. As with the C's
  * alloc_iova_fast(), 0 means "no IOVA", so callers keep start_pfn >= 1 (dma-iommu does).
  */
-export function init_iova_domain(granule: number, start_pfn: number, capacity = 64): iova_domain {
-  const n = Math.max(4, capacity);
+export function init_iova_domain(granule: number, start_pfn: number, capacity = 4): iova_domain {
   const dma_32bit_pfn = 2 ** (32 - (fls_long(granule) - 1));
-  const iovad: iova_domain = {
+  const iovad = {
     granule, start_pfn, dma_32bit_pfn, max32_alloc_size: dma_32bit_pfn,
     cached_node: ANCHOR, cached32_node: ANCHOR, root: ANCHOR,
-    pfn_lo: new Float64Array(n), pfn_hi: new Float64Array(n),
-    left: new Int32Array(n), right: new Int32Array(n), parent: new Int32Array(n), red: new Uint8Array(n),
-    nr_nodes: 2, free_nodes: new Int32Array(n), nr_free: 0, live: 0,
-    leftmost: ANCHOR, by_pfn: new Int32Array(64),
-    rcaches: Array.from({ length: IOVA_RANGE_CACHE_MAX_SIZE }, () => ({ loaded: iova_magazine_alloc(), prev: iova_magazine_alloc(), depot: [] })),
-    rcached: 0,
-  };
+    nr_nodes: 2, nr_free: 0, live: 0, leftmost: ANCHOR,
+    rcaches: null, rcached: 0,
+    ...iova_node_arrays(roundup_pow_of_two(Math.max(4, capacity))),
+  } satisfies iova_domain;
   iovad.pfn_lo[ANCHOR] = IOVA_ANCHOR;
   iovad.pfn_hi[ANCHOR] = IOVA_ANCHOR;
   return iovad;
+}
+
+/** The per-node arrays for n nodes, and the pfn_lo index (two slots per node). A small
+ *  typed array lives on V8's heap and costs little to make; a run makes one IOVA domain per
+ *  context device, and most of them hold a few ranges. */
+function iova_node_arrays(n: number) {
+  return {
+    pfn_lo: new Float64Array(n), pfn_hi: new Float64Array(n),
+    left: new Int32Array(n), right: new Int32Array(n), parent: new Int32Array(n), free_nodes: new Int32Array(n),
+    by_pfn: new Int32Array(2 * n), red: new Uint8Array(n),
+  };
 }
 
 /** How many ranges callers hold (reserved ones included, rcache-parked ones not). */
@@ -132,19 +141,18 @@ export function iova_domain_live(iovad: iova_domain): number {
 
 // --- node storage (alloc_iova_mem / free_iova_mem) ---------------------------------------------
 
+/** Twice the nodes; the pfn_lo index is rebuilt at its new size. */
 function grow(iovad: iova_domain): void {
-  const n = iovad.pfn_lo.length * 2;
-  const f64 = (a: Float64Array): Float64Array => { const b = new Float64Array(n); b.set(a); return b; };
-  const i32 = (a: Int32Array): Int32Array => { const b = new Int32Array(n); b.set(a); return b; };
-  iovad.pfn_lo = f64(iovad.pfn_lo);
-  iovad.pfn_hi = f64(iovad.pfn_hi);
-  iovad.left = i32(iovad.left);
-  iovad.right = i32(iovad.right);
-  iovad.parent = i32(iovad.parent);
-  iovad.free_nodes = i32(iovad.free_nodes);
-  const red = new Uint8Array(n);
-  red.set(iovad.red);
-  iovad.red = red;
+  const a = iova_node_arrays(iovad.pfn_lo.length * 2);
+  a.pfn_lo.set(iovad.pfn_lo);
+  a.pfn_hi.set(iovad.pfn_hi);
+  a.left.set(iovad.left);
+  a.right.set(iovad.right);
+  a.parent.set(iovad.parent);
+  a.free_nodes.set(iovad.free_nodes);
+  a.red.set(iovad.red);
+  Object.assign(iovad, a);
+  for (let n = iovad.leftmost; n !== NIL; n = rb_next(iovad, n)) if (n !== ANCHOR) iovad.by_pfn[by_pfn_slot(iovad, iovad.pfn_lo[n]!)] = n;
 }
 
 /** alloc_iova_mem() (iova.c) */
@@ -202,11 +210,8 @@ function by_pfn_slot(t: iova_domain, pfn: number): number {
   return pfn & (t.by_pfn.length - 1);
 }
 
+/** The index has two slots per node the arrays hold, so it grows with them (grow()). */
 function by_pfn_insert(t: iova_domain, node: number): void {
-  if (t.live * 2 > t.by_pfn.length) {
-    t.by_pfn = new Int32Array(t.by_pfn.length * 4);
-    for (let n = t.leftmost; n !== NIL; n = rb_next(t, n)) if (n !== ANCHOR) t.by_pfn[by_pfn_slot(t, t.pfn_lo[n]!)] = n;
-  }
   t.by_pfn[by_pfn_slot(t, t.pfn_lo[node]!)] = node;
 }
 
@@ -614,6 +619,7 @@ function iova_magazine_pop(mag: iova_magazine, limit_pfn: number): number {
 function iova_rcache_insert(iovad: iova_domain, pfn: number, size: number): boolean {
   const log_size = order_base_2(size);
   if (log_size >= IOVA_RANGE_CACHE_MAX_SIZE) return false;
+  iovad.rcaches ??= Array.from({ length: IOVA_RANGE_CACHE_MAX_SIZE }, () => ({ loaded: iova_magazine_alloc(), prev: iova_magazine_alloc(), depot: [] }));
   const rcache = iovad.rcaches[log_size]!;
   if (rcache.loaded.size === IOVA_MAG_SIZE) {
     if (rcache.prev.size < IOVA_MAG_SIZE) {
@@ -631,7 +637,7 @@ function iova_rcache_insert(iovad: iova_domain, pfn: number, size: number): bool
 /** __iova_rcache_get() via iova_rcache_get() (iova.c); limit_pfn is exclusive here */
 function iova_rcache_get(iovad: iova_domain, size: number, limit_pfn: number): number {
   const log_size = order_base_2(size);
-  if (log_size >= IOVA_RANGE_CACHE_MAX_SIZE) return 0;
+  if (log_size >= IOVA_RANGE_CACHE_MAX_SIZE || !iovad.rcaches) return 0;
   const rcache = iovad.rcaches[log_size]!;
   if (rcache.loaded.size === 0) {
     if (rcache.prev.size > 0) [rcache.loaded, rcache.prev] = [rcache.prev, rcache.loaded];
@@ -645,7 +651,7 @@ function iova_rcache_get(iovad: iova_domain, size: number, limit_pfn: number): n
 
 /** free_cpu_cached_iovas() (iova.c) */
 function free_cpu_cached_iovas(iovad: iova_domain): void {
-  for (const rcache of iovad.rcaches) {
+  for (const rcache of iovad.rcaches ?? []) {
     iova_magazine_free_pfns(iovad, rcache.loaded);
     iova_magazine_free_pfns(iovad, rcache.prev);
   }
@@ -653,7 +659,7 @@ function free_cpu_cached_iovas(iovad: iova_domain): void {
 
 /** free_global_cached_iovas() (iova.c) */
 function free_global_cached_iovas(iovad: iova_domain): void {
-  for (const rcache of iovad.rcaches) {
+  for (const rcache of iovad.rcaches ?? []) {
     for (const mag of rcache.depot) iova_magazine_free_pfns(iovad, mag);
     rcache.depot = [];
   }
@@ -661,7 +667,7 @@ function free_global_cached_iovas(iovad: iova_domain): void {
 
 /** free_iova_rcaches() (iova.c): the magazines go; their ranges are freed with the tree */
 function free_iova_rcaches(iovad: iova_domain): void {
-  for (const rcache of iovad.rcaches) {
+  for (const rcache of iovad.rcaches ?? []) {
     rcache.loaded.size = 0;
     rcache.prev.size = 0;
     rcache.depot = [];

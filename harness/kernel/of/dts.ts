@@ -19,6 +19,10 @@ const EXPR_LIMIT = 1n << 64n;
 const MAX_DEPTH = 256;
 /** longer literals are not integers anyone means; this also keeps BigInt conversion cheap */
 const MAX_LITERAL = 64;
+/** the largest device tree accepted, in bytes of UTF-8 (a real SoC's is a few hundred KiB) */
+export const DTS_MAX_BYTES = 1 << 20;
+/** the most nodes accepted, the root not counted */
+export const DTS_MAX_NODES = 100_000;
 
 const WORD_CHAR = /[A-Za-z0-9,._+?#@-]/;
 const IDENT_START = /[A-Za-z_]/;
@@ -56,13 +60,30 @@ class DtsParser {
   private pos = 0;
   private readonly refs: PendingRef[] = [];
   private readonly labels = new Map<string, device_node>();
+  /** the full names of each node's children, for the duplicate check in constant time */
+  private readonly child_names = new Map<device_node, Set<string>>();
+  private nodes = 0;
   readonly root = new_node(null, '', 0);
 
   constructor(private readonly text: string, private readonly defines: Map<string, number>) {}
 
   parse(): device_tree {
+    this.check_size();
     this.parse_top_level();
     return { root: this.root, phandles: this.resolve_refs(), labels: this.labels };
+  }
+
+  /** At most DTS_MAX_BYTES of UTF-8: the error points at the first character beyond it. */
+  private check_size(): void {
+    // a UTF-16 unit is at least one UTF-8 byte, so a text this short cannot be too large
+    if (this.text.length <= DTS_MAX_BYTES / 3) return;
+    let bytes = 0;
+    for (let i = 0; i < this.text.length; i++) {
+      const c = this.text.charCodeAt(i);
+      // a surrogate pair is 4 bytes: 2 for each half
+      bytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
+      if (bytes > DTS_MAX_BYTES) this.fail(i, `the device tree is larger than 1 MiB (${DTS_MAX_BYTES} bytes of UTF-8): this is byte ${DTS_MAX_BYTES + 1}`);
+    }
   }
 
   // ---- characters, whitespace and comments ----
@@ -178,7 +199,11 @@ class DtsParser {
   private parse_node(parent: device_node, full_name: string, name_pos: number, labels: Label[], depth: number): void {
     if (depth >= MAX_DEPTH) this.fail(name_pos, `nodes nested more than ${MAX_DEPTH} deep`);
     if (!NODE_NAME_RE.test(full_name)) this.fail(name_pos, `'${full_name}' is not a valid node name`);
-    if (parent.children.some((c) => c.full_name === full_name)) this.fail(name_pos, `duplicate node '${full_name}' in ${parent.path}`);
+    let siblings = this.child_names.get(parent);
+    if (!siblings) this.child_names.set(parent, siblings = new Set());
+    if (siblings.has(full_name)) this.fail(name_pos, `duplicate node '${full_name}' in ${parent.path}`);
+    if (++this.nodes > DTS_MAX_NODES) this.fail(name_pos, `more than 100,000 nodes in the device tree`);
+    siblings.add(full_name);
     const node = new_node(parent, full_name, name_pos);
     parent.children.push(node);
     for (const label of labels) this.add_label(label, node);
