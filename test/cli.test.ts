@@ -22,7 +22,7 @@ const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 /** the good scenario that goes first in every malformed-file run */
 const GOOD = 'scenarios/iris-sm8550.yaml';
-const SHIPPED = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp'];
+const SHIPPED = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp', 'scale'];
 const VARIANTS = ['auxiliary-bus', 'dma-context-bus', 'iris-vpu-bus'];
 const WORKING = ['dma-context-bus', 'iris-vpu-bus'];
 /** how many CLI processes run at once (the suite is meant for 2 cores) */
@@ -224,6 +224,9 @@ describe('the shipped scenarios (--bench off)', () => {
     expect(typeof raw['kernel']).toBe('string');
     expect(raw['kernel']).toMatch(/6\.15/);
     expect(raw['bench']).toEqual([]);
+    expect(raw['scaling']).toEqual([]);
+    // peak memory is a measurement: not there without the benchmarks
+    for (const run of raw['results'] as Array<Record<string, unknown>>) expect(run).not.toHaveProperty('peak_heap_mb');
     const res = r();
     expect(res.variants.map((v) => v.name)).toEqual(VARIANTS);
     for (const v of res.variants) {
@@ -304,8 +307,9 @@ describe('the default run (quick benchmark)', () => {
     expect(ran(jobs.bench).code).toBe(0);
     const r = results_of(out('bench'));
     expect(r.bench.length).toBeGreaterThan(0);
-    const base = r.bench.filter((b) => b.name === 'flat-lookup');
-    expect(base.length).toBeGreaterThan(0);
+    // a baseline per measured variant, in its own worker
+    const base = r.bench.filter((b) => b.name === 'flat-lookup' && WORKING.includes(b.variant));
+    expect(base.length).toBe(WORKING.length);
     for (const b of base) {
       expect(b.ops_per_sec).toBeGreaterThan(0);
       expect(b.ratio).toBe(1);
@@ -321,7 +325,25 @@ describe('the default run (quick benchmark)', () => {
       }
     }
     // a design that failed verification is not timed, and says so
-    for (const b of hot.filter((x) => x.variant === 'auxiliary-bus')) expect(b.note).toMatch(/not measured/);
+    for (const b of hot.filter((x) => x.variant === 'auxiliary-bus')) expect(b.note).toMatch(/^not measured: failed verification \(fail on /);
+    // every row for each working design, and the scaling rows on the scale scenario
+    for (const name of WORKING) {
+      expect(r.bench.filter((b) => b.variant === name).map((b) => b.name)).toEqual(['flat-lookup', 'translate-hot', 'translate-cold', 'translate-cold-sparse', 'dma-map-unmap', 'context-create-destroy']);
+      const scaling = r.scaling.filter((x) => x.variant === name);
+      expect(scaling.map((x) => [x.name, x.small, x.large])).toEqual([['context-create-destroy', 100, 10_000], ['dma-map', 1_000, 100_000]]);
+      for (const x of scaling) {
+        expect(x.note).toBeNull();
+        expect(x.cost_ratio).toBeGreaterThan(0);
+      }
+      expect(run_of(r, 'scale', name).peak_heap_mb).toBeGreaterThan(0);
+    }
+    for (const x of r.scaling.filter((y) => y.variant === 'auxiliary-bus')) expect(x.note).toMatch(/^not measured: failed verification/);
+    const md = readFileSync(join(out('bench'), 'summary.md'), 'utf8');
+    expect(md).toContain('\n## Performance\n');
+    expect(md).toContain('](bench.svg)');
+    expect(readFileSync(join(out('bench'), 'bench.svg'), 'utf8')).toMatch(/^<svg /);
+    const txt = readFileSync(join(out('bench'), 'summary.txt'), 'utf8');
+    for (const line of txt.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
 });
 

@@ -8,6 +8,8 @@
 // ground truth says; a created context has exactly the stream IDs the device tree wires),
 // and the tests (bench-fixtures.test.ts) check through the model's counters that each batch
 // does what its name says: translate-hot only hits the IOTLB, translate-cold only misses it.
+// The scaling fixtures replay the scale scenario up to its first context, then make the live
+// objects themselves (context devices through the variant, or 4 KiB mappings in one domain).
 import type { Scenario, Step, WiredStream } from '../scenario/types.ts';
 import type { ContextRequest, Variant } from '../variant.ts';
 import type { device } from '../kernel/base/device.ts';

@@ -42,6 +42,8 @@ export interface TaskPass {
   /** per batch, the per-operation cost of its reference batch (run just before it) over its
    *  own: the ops/s ratio of the pair; empty for a task without a reference */
   ratios: number[];
+  /** per batch, the per-operation cost of that reference batch, milliseconds */
+  refs: number[];
   /** null when the measurement is good; else why it is a failed measurement */
   failed: string | null;
 }
@@ -149,14 +151,14 @@ function prepare_scaling(p: Prepared, variant: Variant, scale: Scenario): void {
 }
 
 /** The outcome of one task in a pass: its samples, or why the measurement failed. */
-function pass_of(task: Task, warned: Map<string, string>, ratios: number[]): TaskPass {
+function pass_of(task: Task, warned: Map<string, string>, pairs: { ratios: number[]; refs: number[] }): TaskPass {
   const r = task.result;
   const warning = warned.get(task.name);
-  const failed = (why: string): TaskPass => ({ task: task.name, samples: [], ratios: [], failed: why });
+  const failed = (why: string): TaskPass => ({ task: task.name, samples: [], ratios: [], refs: [], failed: why });
   if (r.state === 'errored') return failed(`errored: ${r.error.message}`);
   if (r.state !== 'completed') return failed(r.state);
   if (warning) return failed(`timer warning: ${warning}`);
-  return { task: task.name, samples: [...(r.latency.samples ?? [])], ratios, failed: null };
+  return { task: task.name, samples: [...(r.latency.samples ?? [])], ratios: pairs.ratios, refs: pairs.refs, failed: null };
 }
 
 /**
@@ -182,23 +184,26 @@ export function run_pass(p: Prepared, o: PassOptions): TaskPass[] {
   // the batches read performance.now() (sub-microsecond, in milliseconds as tinybench counts):
   // a clock that small leaves the inlining budget of a batch's loop to the code measured
   const now = (): number => performance.now();
-  const ratios = new Map<string, number[]>();
+  const pairs = new Map<string, { ratios: number[]; refs: number[] }>();
   for (const [name, batch] of p.batches) {
     const ref = p.batches.get(p.reference.get(name) ?? '');
     if (!ref) {
       bench.add(name, () => batch(now));
       continue;
     }
-    const mine: number[] = [];
-    ratios.set(name, mine);
+    const mine = { ratios: [] as number[], refs: [] as number[] };
+    pairs.set(name, mine);
     let running = false;
     bench.add(name, () => {
       const r = ref(now);
       const t = batch(now);
-      if (running) mine.push(r.overriddenDuration / t.overriddenDuration);
+      if (running) {
+        mine.ratios.push(r.overriddenDuration / t.overriddenDuration);
+        mine.refs.push(r.overriddenDuration);
+      }
       return t;
     }, { beforeAll: (mode) => { running = mode === 'run'; } });
   }
   bench.runSync();
-  return bench.tasks.map((t) => pass_of(t, warned, ratios.get(t.name) ?? []));
+  return bench.tasks.map((t) => pass_of(t, warned, pairs.get(t.name) ?? { ratios: [], refs: [] }));
 }

@@ -4,9 +4,11 @@
 // - verify, then measure: a variant is timed on a scenario only if its correctness run of that
 //   scenario passed; otherwise its rows say "not measured: failed verification" and why;
 // - each variant is measured in a worker of its own (bench-worker.ts), and the variants take
-//   turns, one tinybench pass each per round, the baseline (flat-lookup) measured in every
-//   pass: a ratio compares two tasks of the same worker and round, and the row's ratio is the
-//   median over the rounds;
+//   turns, one tinybench pass each per round; within a pass every batch of a row runs right
+//   after a batch of the baseline (flat-lookup), so that a ratio compares two batches of the
+//   same worker a few microseconds apart, and the row's ratio is the median over all the pairs
+//   (its spread: the lowest and highest of the rounds' medians); a scaling row pairs its
+//   larger size with its smaller the same way;
 // - every task call runs a batch and declares both the per-operation duration and the batch's
 //   cost (toolchain.md); a task that ends `errored` or raises a timer warning is a failed
 //   measurement, and says so;
@@ -89,7 +91,7 @@ export function rows_scenario(scenarios: readonly Scenario[], variants: readonly
 // The workers
 // ---------------------------------------------------------------------------------------------
 
-interface Measured {
+export interface Measured {
   variant: BenchVariant;
   worker: Worker | null;
   tasks: string[];
@@ -158,7 +160,7 @@ async function pass(m: Measured, o: PassOptions): Promise<void> {
 
 /** A task's per-operation costs (its median batch per round), its pooled samples and pair
  *  ratios, or why it is not measured. */
-interface Costs { costs: number[]; samples: number[]; ratios: number[]; round_ratios: number[] }
+interface Costs { costs: number[]; samples: number[]; ratios: number[]; refs: number[]; round_ratios: number[] }
 
 function task_costs(m: Measured, task: string): Costs | string {
   const skipped = m.skipped.get(task);
@@ -166,12 +168,14 @@ function task_costs(m: Measured, task: string): Costs | string {
   const passes = m.passes.get(task) ?? [];
   const failed = passes.find((p) => p.failed !== null);
   if (failed) return `failed measurement: ${failed.failed}`;
-  if (m.error && passes.length === 0) return `failed measurement: ${m.error}`;
+  // a worker that failed in some round leaves its rows without the rounds that follow
+  if (m.error) return `failed measurement: ${m.error}`;
   if (passes.length === 0) return 'not measured';
   return {
     costs: passes.map((p) => summarize(p.samples).median),
     samples: passes.flatMap((p) => p.samples),
     ratios: passes.flatMap((p) => p.ratios),
+    refs: passes.flatMap((p) => p.refs),
     round_ratios: passes.filter((p) => p.ratios.length > 0).map((p) => median(p.ratios)),
   };
 }
@@ -212,7 +216,8 @@ function skipped_scaling(name: string, small: number, large: number, variant: st
 }
 
 /** The scaling rows of one measured variant: each sample of the larger size runs just after
- *  a batch of the smaller, and the cost ratio is the median of those pairs. */
+ *  a batch of the smaller, and the cost ratio is the median of those pairs; both costs shown
+ *  come from the same pairs. */
 export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
   return SCALING.map((sc): ScalingRow => {
     const small = task_costs(m, scaling_task(sc.name, sc.small));
@@ -220,7 +225,7 @@ export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
     if (typeof small === 'string' || typeof large === 'string') {
       return skipped_scaling(sc.name, sc.small, sc.large, m.variant.name, scenario, typeof small === 'string' ? small : large as string);
     }
-    const s = summarize(small.samples);
+    const s = summarize(large.refs.length ? large.refs : small.samples);
     const l = summarize(large.samples);
     return {
       name: sc.name, variant: m.variant.name, scenario, small: sc.small, large: sc.large,

@@ -1,24 +1,48 @@
-// Peak memory of a run, as the worker running it sees it: V8's committed heap plus the memory
-// held outside it (typed arrays' backing stores), sampled at the points the caller chooses.
-// Each job runs in a worker thread with a V8 isolate of its own, so this is that run's memory,
-// not the process's.
-import { getHeapStatistics } from 'node:v8';
+// Peak memory of a run, as the worker running it sees it: V8's heap in use plus the memory held
+// outside it (typed arrays' backing stores; process.memoryUsage() gives a worker its own
+// isolate's figures), sampled at the points the caller chooses. A worker runs job after job:
+// the sampler starts with a full garbage collection and counts from the level found then, so
+// that what an earlier job left (some of it freed later, typed arrays' memory is returned
+// lazily) is not charged to this one. What a run needs is its live data plus the garbage not
+// yet collected, which is what the samples see.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+let collect: (() => void) | null | undefined;
+
+/** V8's gc(), reached without --expose-gc on the command line (a worker cannot take it). */
+function full_gc(): void {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      const gc: unknown = runInNewContext('gc');
+      collect = typeof gc === 'function' ? () => { (gc as () => void)(); } : null;
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
+}
 
 export interface HeapSampler {
   sample(): void;
-  /** the highest sample so far, MiB, one decimal */
+  /** the highest sample so far over the level at the start, MiB, one decimal */
   peak_mb(): number;
 }
 
+function in_use(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
 export function heap_sampler(): HeapSampler {
-  let peak = 0;
-  const sampler: HeapSampler = {
+  full_gc();
+  const start = in_use();
+  let peak = start;
+  return {
     sample() {
-      const h = getHeapStatistics();
-      peak = Math.max(peak, h.total_heap_size + h.external_memory);
+      peak = Math.max(peak, in_use());
     },
-    peak_mb: () => Math.round((peak / 2 ** 20) * 10) / 10,
+    peak_mb: () => Math.round(((peak - start) / 2 ** 20) * 10) / 10,
   };
-  sampler.sample();
-  return sampler;
 }

@@ -35,8 +35,9 @@ export interface RunResult {
   coverage: Coverage;
   steps_run: number;
   events: number;
-  /** the most memory the worker running it held (V8 heap committed + external memory, MB),
-   *  sampled between steps; only when the run measures (--bench quick or full) */
+  /** the most memory the run took in the worker running it: V8 heap in use and external
+   *  memory (typed arrays) over their level at the start, MiB, sampled between steps; only
+   *  when the run measures (--bench quick or full) */
   peak_heap_mb?: number;
 }
 
@@ -71,10 +72,10 @@ export interface BenchRow {
   ops_per_sec: number;
   /** relative margin of error of that median (its 95% confidence interval), percent */
   rme: number;
-  /** ops_per_sec over the baseline's (flat-lookup) measured in the same worker and round:
-   *  the median over the rounds */
+  /** ops/s over the baseline's (flat-lookup): each batch of the row is timed right after a
+   *  baseline batch of the same worker, and this is the median over those pairs */
   ratio: number;
-  /** the spread of that ratio: lowest and highest over the rounds */
+  /** the spread of that ratio: the lowest and highest of the rounds' medians */
   ratio_min: number;
   ratio_max: number;
   /** batches timed, over all rounds */
@@ -97,7 +98,8 @@ export interface ScalingRow {
   scenario: string;
   small: number;
   large: number;
-  /** the cost of one operation at `large` over its cost at `small` (median over rounds) */
+  /** the cost of one operation at `large` over its cost at `small`: each batch at `large` is
+   *  timed right after one at `small`, and this is the median over those pairs */
   cost_ratio: number;
   /** cost of one operation in the median batch, nanoseconds, and its margin of error (percent) */
   small_ns: number;

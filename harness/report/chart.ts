@@ -12,6 +12,8 @@ const BAR = 14;
 const GAP = 4;
 const GROUP_GAP = 14;
 const TOP = 56;
+/** legend entries per line */
+const LEGEND_ROW = 3;
 const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#9c755f'];
 
 function esc(s: string): string {
@@ -33,24 +35,26 @@ export function format_chart_svg(r: Results): string | null {
   const plot = WIDTH - LABEL - RIGHT;
   const x = (ratio: number): number => LABEL + ((Math.log10(ratio) - lo) / (hi - lo || 1)) * plot;
   const group_h = variants.length * (BAR + GAP) - GAP;
-  const height = TOP + names.length * (group_h + GROUP_GAP) + 30;
+  const top = TOP + Math.floor((variants.length - 1) / LEGEND_ROW) * 16;
+  const height = top + names.length * (group_h + GROUP_GAP) + 30;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${num(height)}" viewBox="0 0 ${WIDTH} ${num(height)}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${num(height)}" fill="#ffffff"/>`,
     `<text x="${LABEL}" y="18" font-size="14" font-weight="bold">ops/s over ${esc(BASELINE)} (log scale; higher is faster)</text>`,
   ];
   variants.forEach((v, i) => {
-    const lx = LABEL + i * 170;
-    out.push(`<rect x="${lx}" y="28" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`, `<text x="${lx + 16}" y="38">${esc(v)}</text>`);
+    const lx = LABEL + (i % LEGEND_ROW) * 170;
+    const ly = 28 + Math.floor(i / LEGEND_ROW) * 16;
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`, `<text x="${lx + 16}" y="${ly + 10}">${esc(v)}</text>`);
   });
   const bottom = height - 30;
   for (let e = lo; e <= hi; e++) {
     const gx = num(x(10 ** e));
-    out.push(`<line x1="${gx}" y1="${TOP - 6}" x2="${gx}" y2="${num(bottom)}" stroke="#dddddd"/>`);
+    out.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${num(bottom)}" stroke="#dddddd"/>`);
     out.push(`<text x="${gx}" y="${num(bottom + 16)}" text-anchor="middle" fill="#555555">${e === 0 ? '1' : `1e${e}`}</text>`);
   }
   names.forEach((name, g) => {
-    const y0 = TOP + g * (group_h + GROUP_GAP);
+    const y0 = top + g * (group_h + GROUP_GAP);
     out.push(`<text x="${LABEL - 8}" y="${num(y0 + group_h / 2 + 4)}" text-anchor="end">${esc(name)}</text>`);
     variants.forEach((v, i) => {
       const b = rows.find((row) => row.name === name && row.variant === v);

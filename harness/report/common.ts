@@ -437,9 +437,10 @@ export function perf_intro(r: Results): string {
   const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
   const rounds = Math.max(0, ...r.bench.map((b) => b.rounds));
   return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'}; each variant `
-    + `in a worker of its own, the variants taking turns. Ratio: ops/s over ${BASELINE} measured in the same `
-    + 'worker and round, median over the rounds [lowest-highest]; then ops/s of the median batch with the '
-    + 'margin of error of that median (95%).';
+    + 'in a worker of its own, the variants taking turns, one pass each per round. Ratio: ops/s over '
+    + `${BASELINE}, each batch timed right after a ${BASELINE} batch of the same worker; the median over `
+    + 'all the pairs, [lowest-highest] of the rounds\' medians; then ops/s of the median batch with the '
+    + 'margin of error of that median (95%). Within the combined margin of error, two variants tie.';
 }
 
 /**
@@ -504,7 +505,8 @@ export function scaling_table(r: Results, arrow = '\u2192'): string[][] {
 }
 
 export const SCALING_INTRO = 'Cost ratio: the cost of one operation with the larger number of live objects over '
-  + 'its cost with the smaller (median over the rounds); then the cost of one operation (median batch) at each size.';
+  + 'its cost with the smaller, each batch at the larger size timed right after one at the smaller (median over '
+  + 'the pairs); then the cost of one operation at each size (the median batch of those pairs).';
 
 /** Peak memory per scenario and variant (MiB), for the runs that measured it. */
 export function memory_table(r: Results): string[][] | null {
@@ -522,8 +524,9 @@ export function memory_table(r: Results): string[][] | null {
   return [['scenario', 'steps', ...variants], ...rows];
 }
 
-export const MEMORY_INTRO = 'Peak memory of each run, MiB: the V8 heap and the memory outside it (typed arrays) '
-  + 'of the worker that ran it, sampled every 1024 steps and around the teardown.';
+export const MEMORY_INTRO = 'Peak memory of each run, MiB: how far the V8 heap in use and the memory outside it '
+  + '(typed arrays) of the worker that ran it grew over their level at its start (after a full garbage '
+  + 'collection), sampled every 1024 steps and around the teardown.';
 
 /** The performance rows a bar chart can draw: measured, not the baseline. */
 export function chart_rows(r: Results): BenchRow[] {

@@ -72,17 +72,17 @@ function cost_table(r: Results): string {
 }
 
 function performance(r: Results): string {
-  const out: string[] = [];
+  const parts: string[] = [];
   if (r.bench.length > 0) {
     const t = perf_table(r);
-    out.push(...wrap(perf_intro(r), WRAP), draw(t, t[0]!.map((_c, i) => i).slice(2)));
+    parts.push([...wrap(perf_intro(r), WRAP), draw(t, t[0]!.map((_c, i) => i).slice(2))].join('\n'));
   }
-  if (r.scaling.length > 0) out.push('Scaling', ...wrap(SCALING_INTRO, WRAP), draw(scaling_table(r)));
+  if (r.scaling.length > 0) parts.push(['Scaling', ...wrap(SCALING_INTRO, WRAP), draw(scaling_table(r))].join('\n'));
   const mem = memory_table(r);
-  if (mem) out.push('Peak memory', ...wrap(MEMORY_INTRO, WRAP), draw(mem));
+  if (mem) parts.push(['Peak memory', ...wrap(MEMORY_INTRO, WRAP), draw(mem)].join('\n'));
   const notes = perf_notes(r).flatMap((n) => wrap(n, WRAP, '  - ', '    '));
-  if (notes.length > 0) out.push('Notes', ...notes);
-  return out.length > 0 ? `Performance\n${out.join('\n')}` : '';
+  if (notes.length > 0) parts.push(['Notes', ...notes].join('\n'));
+  return parts.length > 0 ? `Performance\n${parts.join('\n\n')}` : '';
 }
 
 function failure_list(r: Results): string {

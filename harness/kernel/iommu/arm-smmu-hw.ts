@@ -12,7 +12,10 @@
 //     0xffff) == 0), and where the matching S2CR sends it; kept up to date through two
 //     per-stream-ID tallies (how many valid SMRs match it, and the sum of their indices + 1),
 //     so that an SMR write costs the stream IDs it covers, not the number of SMRs;
-//   cb_ctx                  per context bank, its ASID when SCTLR.M is set, else -1.
+//   cb_ctx                  per context bank, its ASID when SCTLR.M is set, else -1;
+//   sid_asid                per stream ID, the ASID of the enabled bank it translates through
+//     (cb_ctx of its sid_route), else -1: the one lookup of an IOTLB hit. A bank write reaches
+//     its stream IDs through sme_cb / cb_smes, which say which stream map entries route to it.
 // The IOTLB is direct-mapped, one 4 KiB page per entry, tagged by ASID and page.
 import {
   ARM_LPAE_BLOCK_SIZE, ARM_LPAE_PTE_AP_RDONLY, ARM_LPAE_PTE_ATTR_MASK, ARM_LPAE_PTE_TYPE_BLOCK,
@@ -97,6 +100,12 @@ export interface arm_smmu_hw {
   sid_route: Int32Array;
   /** cache: context bank -> ASID when enabled, else -1 */
   cb_ctx: Int32Array;
+  /** cache: stream ID -> ASID of the enabled bank it translates through, else -1 */
+  sid_asid: Int32Array;
+  /** cache: stream map entry -> the bank a valid translating entry routes to, else -1 */
+  sme_cb: Int32Array;
+  /** cache: context bank -> how many stream map entries route to it */
+  cb_smes: Uint16Array;
   /**
    * The IOTLB, two doubles per entry: the tag page_va * 16 + asid (exact below 2^52; -1 when
    * invalid) and the data page_pa + 1 if writable.
@@ -132,6 +141,9 @@ export function smmu_hw_alloc(name: string, num_mapping_groups: number, num_cont
     sid_match_count: new Uint16Array(65536), sid_match_sum: new Int32Array(65536),
     sid_route: new Int32Array(65536).fill(ROUTE_UNMATCHED),
     cb_ctx: new Int32Array(num_context_banks).fill(-1),
+    sid_asid: new Int32Array(65536).fill(-1),
+    sme_cb: new Int32Array(num_mapping_groups).fill(-1),
+    cb_smes: new Uint16Array(num_context_banks),
     tlb: new Float64Array(2 * SMMU_IOTLB_ENTRIES).fill(-1),
     asid_filled: new Uint8Array(65536),
     iotlb_hits: 0, iotlb_misses: 0,
@@ -181,6 +193,22 @@ function sme_route(hw: arm_smmu_hw, sme: number): number {
   return type === S2CR_TYPE_BYPASS ? ROUTE_BYPASS : ROUTE_S2CR_FAULT;
 }
 
+/** The bank entry `idx` routes to changed or not: keep sme_cb and cb_smes in step. */
+function sme_cb_update(hw: arm_smmu_hw, idx: number): void {
+  const cb = hw.smr_valid[idx] && hw.s2cr_type[idx] === S2CR_TYPE_TRANS ? hw.s2cr_cbndx[idx]! : -1;
+  const old = hw.sme_cb[idx]!;
+  if (cb === old) return;
+  if (old >= 0) hw.cb_smes[old]--;
+  if (cb >= 0) hw.cb_smes[cb]++;
+  hw.sme_cb[idx] = cb;
+}
+
+/** sid_asid of one stream ID, from its route and the bank's state. */
+function sid_asid_update(hw: arm_smmu_hw, sid: number): void {
+  const route = hw.sid_route[sid]!;
+  hw.sid_asid[sid] = route >= 0 ? hw.cb_ctx[route]! : -1;
+}
+
 /** SMRn write (ARM_SMMU_GR0_SMR): refresh the caches for the IDs it covered and covers. */
 export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask: number, valid: boolean): void {
   const affected: number[] = [];
@@ -196,10 +224,12 @@ export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask
     smr_matching_sids(id, mask, affected);
     smr_tally(hw, idx, affected, from, 1);
   }
+  sme_cb_update(hw, idx);
   for (const sid of affected) {
     const sme = smr_match(hw, sid);
     hw.sid_to_sme[sid] = sme;
     hw.sid_route[sid] = sme_route(hw, sme);
+    sid_asid_update(hw, sid);
   }
 }
 
@@ -207,10 +237,15 @@ export function smmu_hw_write_smr(hw: arm_smmu_hw, idx: number, id: number, mask
 export function smmu_hw_write_s2cr(hw: arm_smmu_hw, idx: number, type: number, cbndx: number): void {
   hw.s2cr_type[idx] = type;
   hw.s2cr_cbndx[idx] = cbndx;
+  sme_cb_update(hw, idx);
   if (!hw.smr_valid[idx]) return;
   const sids: number[] = [];
   smr_matching_sids(hw.smr_id[idx]!, hw.smr_mask[idx]!, sids);
-  for (const sid of sids) if (hw.sid_to_sme[sid] === idx) hw.sid_route[sid] = sme_route(hw, idx);
+  for (const sid of sids) {
+    if (hw.sid_to_sme[sid] !== idx) continue;
+    hw.sid_route[sid] = sme_route(hw, idx);
+    sid_asid_update(hw, sid);
+  }
 }
 
 /** Context bank registers (SCTLR.M, TTBR0 with the ASID, TCR.T0SZ/SL0): enabled when pgd >= 0. */
@@ -220,7 +255,19 @@ export function smmu_hw_write_context_bank(hw: arm_smmu_hw, idx: number, pgd: nu
   hw.cb_asid[idx] = asid;
   hw.cb_start_level[idx] = start_level;
   hw.cb_va_limit[idx] = 2 ** ias;
-  hw.cb_ctx[idx] = pgd >= 0 ? asid : -1;
+  const ctx = pgd >= 0 ? asid : -1;
+  if (hw.cb_ctx[idx] === ctx) return;
+  hw.cb_ctx[idx] = ctx;
+  // the stream IDs that translate through this bank (the driver points S2CRs at a bank after
+  // enabling it and away before disabling it, so there are usually none)
+  if (hw.cb_smes[idx] === 0) return;
+  const sids: number[] = [];
+  for (let sme = 0; sme < hw.num_mapping_groups; sme++) {
+    if (hw.sme_cb[sme] !== idx) continue;
+    sids.length = 0;
+    smr_matching_sids(hw.smr_id[sme]!, hw.smr_mask[sme]!, sids);
+    for (const sid of sids) if (hw.sid_to_sme[sid] === sme) sid_asid_update(hw, sid);
+  }
 }
 
 /** sCR0 write: USFCFG decides what unmatched streams do. */
@@ -298,22 +345,20 @@ export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
  * the SMMU caches a walk's result before checking permissions.
  */
 export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
-  const cb = sid >>> 16 ? -1 : hw.sid_route[sid]!;
-  if (cb >= 0) {
-    const asid = hw.cb_ctx[cb]!;
-    if (asid >= 0) {
-      const off = iova & 0xfff;
-      const page = iova - off;
-      const i = (((iova >>> 12) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
-      const tlb = hw.tlb;
-      let data = -1;
-      if (tlb[i] === page * 16 + asid) {
-        hw.iotlb_hits++;
-        data = tlb[i + 1]!;
-      } else {
-        hw.iotlb_misses++;
-        data = smmu_hw_walk_fill(hw, cb, asid, iova, i, page * 16 + asid);
-      }
+  const asid = sid >>> 16 ? -1 : hw.sid_asid[sid]!;
+  if (asid >= 0) {
+    const off = iova & 0xfff;
+    const i = (((iova >>> 12) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
+    const tlb = hw.tlb;
+    // a hit and a miss each end on their own return: merged, the hit would pay for the walk
+    if (tlb[i] === (iova - off) * 16 + asid) {
+      hw.iotlb_hits++;
+      const data = tlb[i + 1]!;
+      const writable = data & 1;
+      if (writable || !write) return data - writable + off;
+    } else {
+      hw.iotlb_misses++;
+      const data = smmu_hw_walk_fill(hw, hw.sid_route[sid]!, asid, iova, i, (iova - off) * 16 + asid);
       if (data >= 0) {
         const writable = data & 1;
         if (writable || !write) return data - writable + off;

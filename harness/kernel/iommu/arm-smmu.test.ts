@@ -14,8 +14,8 @@ import { SZ_2M, SZ_4K } from './io-pgtable-arm.ts';
 import { arm_smmu_device_probe, arm_smmu_from_iommu, arm_smmu_leaks, type arm_smmu_device } from './arm-smmu.ts';
 import {
   S2CR_TYPE_BYPASS, S2CR_TYPE_FAULT, S2CR_TYPE_TRANS, SMMU_FAULT_PERMISSION, SMMU_FAULT_S2CR, SMMU_FAULT_STREAM_MATCH_CONFLICT,
-  SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate, smmu_hw_translate_quiet, smmu_hw_write_s2cr,
-  smmu_hw_write_smr,
+  SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate, smmu_hw_translate_quiet, smmu_hw_write_context_bank,
+  smmu_hw_write_s2cr, smmu_hw_write_smr,
 } from './arm-smmu-hw.ts';
 import { SZ_1G } from './io-pgtable-arm.ts';
 
@@ -355,6 +355,48 @@ describe('IOTLB (tagged by ASID, TLBIVA / TLBIASID)', () => {
     smmu_hw_translate(hw, 0x10, 0x1000, false);
     smmu_hw_translate(hw, 0x20, 0x1000, false);
     expect([hw.iotlb_hits, hw.iotlb_misses]).toEqual([1, 3]);
+  });
+
+  it('the stream-to-ASID cache follows SMR, S2CR and context bank writes in any order (SCTLR.M clear passes through)', () => {
+    const b = bench();
+    const a = probe(b, 'a', [[0x10, 0x3]]).dev;
+    const d = attach_new_domain(b, a);
+    b.smmu.ops.map_pages(d, 0x1000, 0x8000_0000, SZ_4K, 1, RW);
+    const hw = b.smmu.hw;
+    // every stream ID of the masked SMR translates
+    for (const sid of [0x10, 0x11, 0x12, 0x13]) expect(smmu_hw_translate(hw, sid, 0x1040, false)).toBe(0x8000_0040);
+    // the bank disabled under a live S2CR (the driver never does this): untranslated
+    const cb = hw.sid_route[0x10]!;
+    const ttbr0 = hw.cb_ttbr0[cb]!;
+    smmu_hw_write_context_bank(hw, cb, -1, 0, 0, 48);
+    expect(smmu_hw_translate(hw, 0x13, 0x1040, false)).toBe(0x1040);
+    // enabled again: translating
+    smmu_hw_write_context_bank(hw, cb, ttbr0, cb, 0, 48);
+    expect(smmu_hw_translate(hw, 0x12, 0x1040, false)).toBe(0x8000_0040);
+    // the S2CR turned to bypass, then the SMR invalidated: the caches follow each write
+    smmu_hw_write_s2cr(hw, 0, S2CR_TYPE_BYPASS, 0);
+    expect(smmu_hw_translate(hw, 0x11, 0x1040, false)).toBe(0x1040);
+    smmu_hw_write_s2cr(hw, 0, S2CR_TYPE_TRANS, cb);
+    expect(smmu_hw_translate(hw, 0x11, 0x1040, false)).toBe(0x8000_0040);
+    smmu_hw_write_smr(hw, 0, 0x10, 0x3, false);
+    expect(smmu_hw_translate(hw, 0x11, 0x1040, false)).toBe(SMMU_FAULT_UNIDENTIFIED_STREAM);
+    expect(hw.sid_asid[0x11]).toBe(-1);
+  });
+
+  it('TLBIASID of an ASID that never filled an entry leaves the IOTLB alone; after a fill it drops that ASID', () => {
+    const b = bench();
+    const a = probe(b, 'a', [[0x10]]).dev;
+    const d = attach_new_domain(b, a);
+    b.smmu.ops.map_pages(d, 0x1000, 0x8000_0000, SZ_4K, 1, RW);
+    const hw = b.smmu.hw;
+    const asid = hw.sid_asid[0x10]!;
+    expect(hw.asid_filled[asid]).toBe(0);
+    smmu_hw_translate(hw, 0x10, 0x1000, false);
+    expect(hw.asid_filled[asid]).toBe(1);
+    b.smmu.ops.flush_iotlb_all(d);
+    expect(hw.asid_filled[asid]).toBe(0);
+    smmu_hw_translate(hw, 0x10, 0x1000, false);
+    expect([hw.iotlb_hits, hw.iotlb_misses]).toEqual([0, 2]);
   });
 
   it('a 2 MiB block is cached page by page and invalidated whole by the gathered range', () => {

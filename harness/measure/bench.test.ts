@@ -1,0 +1,176 @@
+// The benchmark method, without timing anything real: which scenario the rows are measured on,
+// rows of a variant that failed verification, failed measurements, ratios from paired batches,
+// scaling cost ratios, ties, and the statistics.
+import { describe, expect, it } from 'vitest';
+import type { BenchRow, RunResult } from './results.ts';
+import { load_scenario, load_scenario_file } from '../scenario/load.ts';
+import { not_verified, rows_scenario, run_benchmarks, variant_rows, variant_scaling, type Measured } from './bench.ts';
+import { bench_ties, median, summarize } from './bench-stats.ts';
+import { ROWS, run_pass, type Prepared, type TaskPass } from './bench-tasks.ts';
+
+const coverage = { contexts: 1, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] };
+
+function run(scenario: string, variant: string, verdict: RunResult['verdict'], message = ''): RunResult {
+  const failures = verdict === 'fail' ? [{ step: 'step 2', check: 'stream-ids', message }] : [];
+  return { scenario, file: `scenarios/${scenario}.yaml`, variant, verdict, failures, unsupported: null, coverage, steps_run: 3, events: 10 };
+}
+
+const SCALE = `scenario: scale
+summary: tiny stand-in for the scale scenario
+devicetree: |
+  smmu: iommu@10000000 {
+      compatible = "arm,mmu-500";
+      #iommu-cells = <1>;
+  };
+  host1x: host1x@13e00000 {
+      compatible = "nvidia,tegra234-host1x";
+      iommu-map = <0 &smmu 0x0 16>;
+  };
+steps:
+  - probe: host1x
+  - create_context: { parent: host1x, name: ctx, id: 0 }
+`;
+
+describe('verify, then measure', () => {
+  it('rows and scaling rows of a variant that failed verification say so and why, and nothing is timed', async () => {
+    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
+    const scale = load_scenario('scale.yaml', SCALE);
+    const why = 'ctx pixel: expected stream IDs /iommu@15000000:0x1947/0x0, but it has no IOMMU group';
+    const runs = [run('iris-sm8550', 'auxiliary-bus', 'fail', why), run('scale', 'auxiliary-bus', 'fail', why)];
+    const t0 = performance.now();
+    const out = await run_benchmarks('quick', [iris, scale], [{ dir: 'variants/auxiliary-bus', name: 'auxiliary-bus' }], runs);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // no scenario was passed by anyone: no rows scenario, the scale scenario still has its rows
+    expect(out.rows).toEqual([]);
+    expect(out.scaling.map((s) => s.name)).toEqual(['context-create-destroy', 'dma-map']);
+    for (const s of out.scaling) expect(s.note).toBe(`not measured: failed verification (fail on scale: stream-ids: ${why})`);
+  });
+
+  it('a variant that failed the rows scenario while another passed gets every row, not measured', async () => {
+    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
+    const runs = [run('iris-sm8550', 'auxiliary-bus', 'fail', 'no group'), run('iris-sm8550', 'other', 'unsupported')];
+    // "other" passed nothing either: rows_scenario finds no scenario
+    expect(rows_scenario([iris], [{ dir: '', name: 'auxiliary-bus' }, { dir: '', name: 'other' }], runs)).toBeNull();
+    expect(not_verified(runs[0], 'iris-sm8550')).toBe('not measured: failed verification (fail on iris-sm8550: stream-ids: no group)');
+    expect(not_verified(runs[1], 'iris-sm8550')).toBe('not measured: unsupported on iris-sm8550');
+    expect(not_verified(undefined, 'iris-sm8550')).toBe('not measured: failed verification (no run on iris-sm8550)');
+  });
+
+  it('the rows go on the scenario most variants passed, one with 48-bit IOMMUs first, the scale scenario last', () => {
+    const host1x = load_scenario_file('scenarios/host1x-tegra234.yaml'); // 40-bit SMMUs
+    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
+    const scale = load_scenario('scale.yaml', SCALE);
+    const v = [{ dir: '', name: 'a' }, { dir: '', name: 'b' }];
+    const all = (id: string) => [run(id, 'a', 'pass'), run(id, 'b', 'pass')];
+    expect(rows_scenario([host1x, iris, scale], v, [...all('host1x-tegra234'), ...all('iris-sm8550'), ...all('scale')])?.id).toBe('iris-sm8550');
+    expect(rows_scenario([host1x, iris], v, [...all('host1x-tegra234'), run('iris-sm8550', 'a', 'pass')])?.id).toBe('host1x-tegra234');
+    expect(rows_scenario([scale], v, all('scale'))?.id).toBe('scale');
+  });
+});
+
+function measured(passes: Record<string, Array<Partial<TaskPass>>>, skipped: Record<string, string> = {}, error: string | null = null): Measured {
+  return {
+    variant: { dir: '', name: 'v' }, worker: null, tasks: Object.keys(passes), error,
+    skipped: new Map(Object.entries(skipped)),
+    passes: new Map(Object.entries(passes).map(([task, ps]) => [task, ps.map((p) => ({ task, samples: [], ratios: [], refs: [], failed: null, ...p }))])),
+  };
+}
+
+describe('rows from passes', () => {
+  it('ops/s from the median batch, the ratio from the median pair, the spread from the rounds', () => {
+    const ms = (ns: number) => ns / 1e6;
+    const m = measured({
+      'flat-lookup': [{ samples: [ms(2), ms(2), ms(3)] }, { samples: [ms(2), ms(2)] }],
+      'translate-hot': [{ samples: [ms(5), ms(6), ms(5)], ratios: [0.4, 0.4, 0.3] }, { samples: [ms(5)], ratios: [0.5] }],
+    }, { 'translate-cold': 'failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)' });
+    const rows = variant_rows(m, 'iris-sm8550');
+    expect(rows.map((r) => r.name)).toEqual([...ROWS]);
+    const [flat, hot, cold] = rows as [BenchRow, BenchRow, BenchRow];
+    expect(flat).toMatchObject({ ratio: 1, ratio_min: 1, ratio_max: 1, samples: 5, rounds: 2, note: null, goal: null });
+    expect(flat.ops_per_sec).toBeCloseTo(500e6);
+    expect(hot).toMatchObject({ ratio: 0.4, ratio_min: 0.4, ratio_max: 0.5, samples: 4, rounds: 2, goal: 0.3, note: null });
+    expect(hot.ops_per_sec).toBeCloseTo(200e6);
+    expect(cold).toMatchObject({ ops_per_sec: 0, note: 'not measured: failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)', goal: 0.1 });
+  });
+
+  it('a task that errored or raised a timer warning in any round is a failed measurement', () => {
+    const m = measured({
+      'flat-lookup': [{ samples: [1e-6] }],
+      'translate-hot': [{ samples: [2e-6], ratios: [0.5] }, { failed: 'errored: boom' }],
+      'translate-cold': [{ failed: 'timer warning: zero-mad' }],
+    });
+    const rows = variant_rows(m, 's');
+    expect(rows[1]!.note).toBe('failed measurement: errored: boom');
+    expect(rows[2]!.note).toBe('failed measurement: timer warning: zero-mad');
+    // a worker that died before measuring anything
+    expect(variant_rows(measured({}, {}, 'the benchmark worker exited with code 1'), 's')[0]!.note).toBe('failed measurement: the benchmark worker exited with code 1');
+  });
+
+  it('a scaling cost ratio is the median of the pairs, large over small', () => {
+    const m = measured({
+      // milliseconds per operation, as tinybench keeps them: 10 us at 100 live contexts
+      'context-create-destroy@100': [{ samples: [0.01, 0.01] }],
+      'context-create-destroy@10000': [{ samples: [0.011, 0.012], ratios: [1 / 1.1, 1 / 1.2, 1 / 1.15], refs: [0.01, 0.01, 0.01] }],
+      'dma-map@1000': [{ samples: [0.002] }],
+    }, { 'dma-map@100000': 'failed verification (dma_map 3 of 100000 failed)' });
+    const [ccd, dma] = variant_scaling(m, 'scale');
+    expect(ccd!.cost_ratio).toBeCloseTo(1.15);
+    expect(ccd).toMatchObject({ small: 100, large: 10_000, goal: 1.5, note: null });
+    expect(ccd!.small_ns).toBeCloseTo(10_000);
+    expect(dma).toMatchObject({ cost_ratio: 0, note: 'not measured: failed verification (dma_map 3 of 100000 failed)' });
+  });
+});
+
+describe('ties and statistics', () => {
+  const row = (variant: string, ops: number, rme: number, name = 'translate-hot'): BenchRow => ({
+    name, variant, scenario: 's', ops_per_sec: ops, rme, ratio: 0.3, ratio_min: 0.3, ratio_max: 0.3,
+    samples: 10, rounds: 3, goal: 0.3, ties: [], note: null,
+  });
+
+  it('two rows whose difference is inside the sum of their margins tie; outside, or the baseline, not', () => {
+    const a = row('a', 100, 3);
+    const b = row('b', 104, 2); // |4| < 3 + 2.08
+    const c = row('c', 120, 1); // |20| > 3 + 1.2
+    const rows = [a, b, c, row('a', 100, 50, 'flat-lookup'), row('b', 101, 50, 'flat-lookup')];
+    expect(bench_ties(rows, a)).toEqual(['b']);
+    expect(bench_ties(rows, b)).toEqual(['a']);
+    expect(bench_ties(rows, c)).toEqual([]);
+    expect(bench_ties(rows, rows[3]!)).toEqual([]);
+    expect(bench_ties(rows, { ...a, note: 'not measured' })).toEqual([]);
+  });
+
+  it('summarize gives the median and the half-width of its 95% interval, relative', () => {
+    const xs = Array.from({ length: 101 }, (_, i) => 100 + i); // 100..200, median 150
+    const s = summarize(xs);
+    expect(s.median).toBe(150);
+    expect(s.n).toBe(101);
+    // ranks 50.5 -+ 9.85: [40, 61] -> (161 - 140) / 2 / 150
+    expect(s.rme).toBeCloseTo((161 - 140) / 2 / 150 * 100);
+    // one wild batch moves neither
+    expect(summarize([...xs, 1e9]).median).toBeCloseTo(150.5);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(summarize([]).n).toBe(0);
+  });
+});
+
+describe('a tinybench pass', () => {
+  it('times each batch, pairs a task with its reference, and reports a throwing task as errored', () => {
+    let n = 0;
+    const p: Prepared = {
+      batches: new Map([
+        ['flat-lookup', () => ({ overriddenDuration: 1e-6, overriddenIterationCost: 1e-3 })],
+        ['translate-hot', () => ({ overriddenDuration: 4e-6, overriddenIterationCost: 4e-3 })],
+        ['dma-map-unmap', () => { if (++n > 1) throw new Error('boom'); return { overriddenDuration: 1e-3, overriddenIterationCost: 1e-3 }; }],
+      ]),
+      reference: new Map([['translate-hot', 'flat-lookup']]),
+      skipped: new Map(),
+    };
+    const [flat, hot, dma] = run_pass(p, { time_ms: 1, warmup_ms: 1 }) as [TaskPass, TaskPass, TaskPass];
+    expect(flat.failed).toBeNull();
+    expect(flat.samples.every((x) => x === 1e-6)).toBe(true);
+    expect(hot.ratios.length).toBe(hot.samples.length);
+    expect(hot.refs.every((x) => x === 1e-6)).toBe(true);
+    expect(hot.ratios.every((x) => x === 0.25)).toBe(true);
+    expect(dma.failed).toMatch(/^errored: boom/);
+  });
+});
