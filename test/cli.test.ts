@@ -11,19 +11,23 @@
 // code on one bad file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, RunResult } from '../harness/measure/results.ts';
+import { load_scenario_file } from '../harness/scenario/load.ts';
+import { variant_dir_name, variant_dirs } from '../harness/variants.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 /** the good scenario that goes first in every malformed-file run */
 const GOOD = 'scenarios/iris-sm8550.yaml';
-const SHIPPED = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp', 'scale'];
-const VARIANTS = ['auxiliary-bus', 'dma-context-bus', 'iris-vpu-bus'];
+/** the shipped scenarios and variants, read from their folders: adding one changes no test */
+const SHIPPED = readdirSync(join(ROOT, 'scenarios')).filter((f) => /\.ya?ml$/.test(f)).map((f) => load_scenario_file(join(ROOT, 'scenarios', f)).id).sort();
+const VARIANTS = variant_dirs(join(ROOT, 'variants')).map(variant_dir_name);
+/** the designs the issue names as working on every shipped scenario */
 const WORKING = ['dma-context-bus', 'iris-vpu-bus'];
 /** how many CLI processes run at once (the suite is meant for 2 cores) */
 const PARALLEL = 2;
