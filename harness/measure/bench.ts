@@ -30,8 +30,22 @@ export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number } &
   full: { rounds: 7, time_ms: 400, warmup_ms: 100 },
 };
 
-/** The scenario whose device tree the scaling rows are measured on. */
-export const SCALE_SCENARIO = 'scale';
+/**
+ * The scenario whose device tree the scaling rows are measured on: the one that creates the
+ * most context devices by input id, provided it names enough of them for the largest size
+ * (chosen from the data, so that no scenario name is special-cased).
+ */
+export function scale_scenario(scenarios: readonly Scenario[]): Scenario | null {
+  // as many live contexts as the largest context-scaling size
+  const needed = Math.max(...SCALING.filter((sc) => sc.name === 'context-create-destroy').map((sc) => sc.large));
+  let best: Scenario | null = null;
+  let most = 0;
+  for (const scn of scenarios) {
+    const n = scn.steps.filter((st) => st.kind === 'create_context' && st.id !== null).length;
+    if (n > most) { best = scn; most = n; }
+  }
+  return most >= needed ? best : null;
+}
 
 /** The variants to measure: their folders and names. */
 export interface BenchVariant { dir: string; name: string }
@@ -69,6 +83,7 @@ export function not_verified(run: RunResult | undefined, scn: string): string {
  * first. The scale scenario only when nothing else was passed (its fixtures cost more).
  */
 export function rows_scenario(scenarios: readonly Scenario[], variants: readonly BenchVariant[], runs: readonly RunResult[]): Scenario | null {
+  const scale = scale_scenario(scenarios);
   let best: Scenario | null = null;
   let best_key = [-1, -1, -1];
   const better = (a: number[], b: number[]): boolean => {
@@ -78,7 +93,7 @@ export function rows_scenario(scenarios: readonly Scenario[], variants: readonly
   for (const scn of scenarios) {
     const n = variants.filter((v) => passed(runs, scn.id, v.name)).length;
     if (n === 0) continue;
-    const key = [scn.id === SCALE_SCENARIO ? 0 : 1, n, [...scn.hardware.values()].every((h) => h.va_bits === 48) ? 1 : 0];
+    const key = [scn === scale ? 0 : 1, n, [...scn.hardware.values()].every((h) => h.va_bits === 48) ? 1 : 0];
     if (better(key, best_key)) {
       best = scn;
       best_key = key;
@@ -249,7 +264,7 @@ export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], var
   if (mode === 'off') return { rows: [], scaling: [] };
   const cfg = BENCH_MODES[mode];
   const scn = rows_scenario(scenarios, variants, runs);
-  const scale = scenarios.find((s) => s.id === SCALE_SCENARIO) ?? null;
+  const scale = scale_scenario(scenarios);
   const rows: BenchRow[] = [];
   const scaling: ScalingRow[] = [];
   const measured: Measured[] = [];
