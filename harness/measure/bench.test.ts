@@ -24,11 +24,16 @@ devicetree: |
   };
   host1x: host1x@13e00000 {
       compatible = "nvidia,tegra234-host1x";
-      iommu-map = <0 &smmu 0x0 16>;
+      iommu-map = <0 &smmu 0x0 10001>;
   };
 steps:
   - probe: host1x
-  - create_context: { parent: host1x, name: ctx, id: 0 }
+  # the scaling rows are measured on the scenario that makes the most contexts by id,
+  # provided it makes as many as the largest size (10,000)
+  - repeat:
+      times: 10000
+      steps:
+        - create_context: { parent: host1x, name: "ctx.{i}", id: "{i}" }
 `;
 
 describe('verify, then measure', () => {
