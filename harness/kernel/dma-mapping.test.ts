@@ -11,17 +11,9 @@ import { DMA_BIT_MASK, DMA_MAPPING_ERROR, dma_map_single, dma_mapping_error, dma
 import { iommu_from_fwnode } from './iommu/iommu.ts';
 import { arm_smmu_from_iommu } from './iommu/arm-smmu.ts';
 import { SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate } from './iommu/arm-smmu-hw.ts';
-import { boot_dts, events_typed, node, pdev_of, test_device, warnings } from './test-helpers.ts';
+import { boot_dts, events_typed, node, pdev_of, test_device, warnings, SMMU_CLIENT_DTS } from './test-helpers.ts';
 
-const DTS = `
-  smmu: iommu@15000000 {
-      compatible = "arm,mmu-500";
-      #iommu-cells = <2>;
-  };
-  client: client@a000000 {
-      compatible = "test,client";
-      iommus = <&smmu 0x100 0x0>;
-  };
+const DTS = `${SMMU_CLIENT_DTS}
   plain: plain@b000000 {
       compatible = "test,plain";
   };`;

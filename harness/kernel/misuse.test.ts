@@ -12,17 +12,9 @@ import { kernel_symbols } from './exports.ts';
 import { DMA_MAPPING_ERROR, dma_map_single, dma_unmap_single } from './dma-mapping.ts';
 import { EINVAL } from './errno.ts';
 import { iommu_domain_free } from './iommu/iommu.ts';
-import { boot_dts, pdev_of, test_bus, warnings } from './test-helpers.ts';
+import { boot_dts, pdev_of, test_bus, warnings, SMMU_CLIENT_DTS } from './test-helpers.ts';
 
-const DTS = `
-  smmu: iommu@15000000 {
-      compatible = "arm,mmu-500";
-      #iommu-cells = <2>;
-  };
-  client: client@a000000 {
-      compatible = "test,client";
-      iommus = <&smmu 0x100 0x0>;
-  };`;
+const DTS = SMMU_CLIENT_DTS;
 
 const RAM = 0x8000_0000;
 const SZ_4K = 0x1000;

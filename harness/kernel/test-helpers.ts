@@ -34,6 +34,17 @@ function walk(np: device_node, fn: (np: device_node) => void): void {
 }
 
 /** Parse `dts` and boot a 6.15 kernel on it (memory 0x80000000 + 4 GiB, bypass off). */
+/** One SMMU and one client platform device wired to it with `iommus`: the smallest system. */
+export const SMMU_CLIENT_DTS = `
+  smmu: iommu@15000000 {
+      compatible = "arm,mmu-500";
+      #iommu-cells = <2>;
+  };
+  client: client@a000000 {
+      compatible = "test,client";
+      iommus = <&smmu 0x100 0x0>;
+  };`;
+
 export function boot_dts(dts: string, opts: BootDtsOptions = {}): Kernel {
   const dt = parse_dts(dts, opts.defines ?? new Map());
   const smmu_hw = new Map(opts.smmu_hw ?? []);

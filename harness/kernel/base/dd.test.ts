@@ -10,7 +10,7 @@ import { bus_register, driver_register, driver_unregister } from './bus.ts';
 import { device_add, device_del } from './core.ts';
 import { driver_deferred_probe_check_state, driver_deferred_probe_trigger, driver_probe_device, flush_scheduled_work } from './dd.ts';
 import { of_platform_device_create } from './platform.ts';
-import { boot_dts, events_of, events_typed, node, pdev_of, test_bus, test_device, test_driver, trace, warnings } from '../test-helpers.ts';
+import { boot_dts, events_of, events_typed, node, pdev_of, test_bus, test_device, test_driver, trace, warnings, SMMU_CLIENT_DTS } from '../test-helpers.ts';
 
 interface Bench { k: Kernel; bus: bus_type; calls: string[] }
 
@@ -183,15 +183,7 @@ describe('__device_attach() / __device_release_driver() (drivers/base/dd.c)', ()
 });
 
 describe('deferred probe (drivers/base/dd.c)', () => {
-  const DTS = `
-    smmu: iommu@15000000 {
-        compatible = "arm,mmu-500";
-        #iommu-cells = <2>;
-    };
-    client: client@a000000 {
-        compatible = "test,client";
-        iommus = <&smmu 0x100 0x0>;
-    };`;
+  const DTS = SMMU_CLIENT_DTS;
 
   function boot_with_client(late: boolean): { k: Kernel; probes: string[] } {
     const probes: string[] = [];
