@@ -67,6 +67,16 @@ describe('run_scenario', () => {
     expect(r.verdict).toBe('pass');
   });
 
+  it('a Scenario replayed again (a worker reuses it) gives the same result: boot() unflattens the tree afresh (node refcounts start at 0)', () => {
+    const refcounts = () => [SCN.dt.root, ...SCN.dt.root.children].map((np) => np.refcount);
+    const first = run_scenario(SCN, variant('again'));
+    const after_first = refcounts();
+    const second = run_scenario(SCN, variant('again'));
+    expect(second).toEqual(first);
+    expect(refcounts()).toEqual(after_first);
+    expect(after_first.some((n) => n !== 0)).toBe(true); // the SMMU's device still holds its node
+  });
+
   it('a throw in create_context is the verdict error, with the error, the variant\'s line and the step', () => {
     const r = run_scenario(SCN, variant('thrower', { create: () => { throw new RangeError('no more contexts'); } }));
     expect(r.verdict).toBe('error');

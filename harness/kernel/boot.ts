@@ -18,7 +18,16 @@ export interface BootHooks {
   late_iommus?: Set<device_node>;
 }
 
+/** unflatten_device_tree() (drivers/of/fdt.c) builds the nodes afresh at every boot, so none
+ *  holds a reference yet. The model boots on the scenario's parsed tree, which an earlier
+ *  kernel may have booted on (a worker replays one scenario with several variants). */
+function unflatten_device_tree(np: device_node): void {
+  np.refcount = 0;
+  for (const child of np.children) unflatten_device_tree(child);
+}
+
 export function boot(config: KernelConfig, dt: device_tree, hooks: BootHooks = {}): Kernel {
+  unflatten_device_tree(dt.root);
   const k = kernel_alloc(config, dt);
   // core_initcall: platform_bus_init(), auxiliary_bus_init()
   k.platform_bus_type = platform_bus_type_alloc(k);

@@ -1,7 +1,7 @@
 // A small pool of worker threads that runs jobs with a time limit each. A job that times out
 // or kills its worker gets a reply saying so; its worker is replaced and the other jobs go on.
 // A worker that dies between jobs, or that its last job left timers in, is replaced before
-// the next job. The time limit starts when the worker is ready (tsx registered, the harness
+// the next job. The workers start with the pool. The time limit starts when the worker is ready (tsx registered, the harness
 // imported), so a slow start on a busy machine is not charged to the variant. Replies come
 // back in the order of the jobs, whatever order they finished in. stop() (Ctrl-C) ends every
 // worker at once: jobs not finished get the reply `cancelled`.
@@ -102,6 +102,8 @@ export function pool_create(concurrency: number, timeout_s: number): Pool {
   const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null }));
   let stopped = false;
   const heap_mb = heap_limit_mb(slots.length);
+  // start the workers now: they get ready while the caller reads its input
+  for (const slot of slots) spawn(slot, heap_mb);
   return {
     get stopped() { return stopped; },
     async run(jobs) {

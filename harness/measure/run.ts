@@ -4,7 +4,7 @@
 import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import type { RunResult } from './results.ts';
-import { VariantCrash, fail, replay_boot, replay_step, replay_teardown, step_label, type ReplayState } from '../scenario/replay.ts';
+import { VariantCrash, fail, where, replay_boot, replay_step, replay_teardown, step_label, type ReplayState } from '../scenario/replay.ts';
 import { check_dma_configure_order, kernel_warnings } from './checks.ts';
 import { PROGRESS_TEARDOWN } from './jobs.ts';
 import { teardown_leaks } from './teardown.ts';
@@ -19,7 +19,7 @@ const BOOT = -1;
 const TEARDOWN = -2;
 
 function final_checks(st: ReplayState, marks: Marks): void {
-  st.where = 'teardown';
+  st.at = 'teardown';
   for (const leak of teardown_leaks(st.k, st.created)) fail(st, 'teardown-leak', leak);
   for (const p of check_dma_configure_order(st.k)) fail(st, 'dma-configure-order', p);
   kernel_warnings_at_steps(st, marks);
@@ -32,8 +32,8 @@ function kernel_warnings_at_steps(st: ReplayState, marks: Marks): void {
   for (const w of kernel_warnings(st.k)) {
     while (m + 1 < marks.at.length && marks.at[m + 1]! <= w.at) m++;
     const i = marks.step[m]!;
-    const where = i === BOOT ? 'boot' : i === TEARDOWN ? 'teardown' : step_label(st.scn.steps[i]!);
-    st.failures.push({ step: where, check: 'kernel-warning', message: w.message });
+    const label = i === BOOT ? 'boot' : i === TEARDOWN ? 'teardown' : step_label(st.scn.steps[i]!);
+    st.failures.push({ step: label, check: 'kernel-warning', message: w.message });
   }
 }
 
@@ -41,7 +41,7 @@ function kernel_warnings_at_steps(st: ReplayState, marks: Marks): void {
  *  while it ran the variant's callbacks (a C kernel would have oopsed). */
 function crash_of(e: unknown, st: ReplayState | null): VariantCrash {
   if (e instanceof VariantCrash) return e;
-  return new VariantCrash(st?.where ?? 'boot', `uncaught ${describe_thrown(e)}`);
+  return new VariantCrash(st ? where(st) : 'boot', `uncaught ${describe_thrown(e)}`);
 }
 
 export function run_scenario(scn: Scenario, variant: Variant, on_step: (index: number) => void = () => {}): RunResult {

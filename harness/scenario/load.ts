@@ -88,6 +88,11 @@ class ScenarioLoader {
   private readonly by_full_name = new Map<string, device_node[]>();
   private iommus: device_node[] = [];
   private readonly steps: Step[] = [];
+  /** A repeat body's maps are read once per round: their keys are checked, and their positions
+   *  found, the first time only (by node, and by what the map was read as). */
+  private readonly fields_seen = new WeakMap<YNode, { what: string; fields: Fields }>();
+  private readonly loose_seen = new WeakMap<YNode, Fields>();
+  private readonly pos_seen = new WeakMap<YNode, SourcePos>();
 
   constructor(private readonly file: string, private readonly text: string) {}
 
@@ -128,8 +133,13 @@ class ScenarioLoader {
   }
 
   private pos_of(node: YNode): SourcePos {
-    const { line, col } = this.lc.linePos(node.range?.[0] ?? 0);
-    return { file: this.file, line, col };
+    let pos = this.pos_seen.get(node);
+    if (!pos) {
+      const { line, col } = this.lc.linePos(node.range?.[0] ?? 0);
+      pos = { file: this.file, line, col };
+      this.pos_seen.set(node, pos);
+    }
+    return pos;
   }
 
   // ---- reading YAML values ----
@@ -142,6 +152,8 @@ class ScenarioLoader {
 
   /** The entries of a map, refusing keys not in `allowed`. */
   private fields(node: YNode, what: string, allowed: readonly string[], unknown_key?: (k: string) => string): Fields {
+    const seen = this.fields_seen.get(node);
+    if (seen?.what === what) return seen.fields;
     if (!isMap(node)) this.fail(node, `${what} must be a map`);
     const out: Fields = new Map();
     for (const pair of node.items) {
@@ -151,6 +163,7 @@ class ScenarioLoader {
       if (!allowed.includes(name)) this.fail(key, unknown_key ? unknown_key(name) : `unknown key '${name}' in ${what}`);
       out.set(name, { key, value: this.deref(pair.value) });
     }
+    this.fields_seen.set(node, { what, fields: out });
     return out;
   }
 
@@ -497,7 +510,7 @@ class ScenarioLoader {
     const expect = this.expect(kind, fields.get('expect'), action);
     const body = this.step_body(kind, action, expect, state);
     // Object.assign onto the fresh body: a spread of the step union is four times slower
-    this.steps.push(Object.assign(body, { index: this.steps.length + 1, rounds: [...rounds], pos: this.pos_of(map), expect }));
+    this.steps.push(Object.assign(body, { index: this.steps.length + 1, rounds, pos: this.pos_of(map), expect }));
   }
 
   /** `expect` beside the action, or inside the action's map; `ok` when absent. */
@@ -516,11 +529,14 @@ class ScenarioLoader {
 
   /** A map's entries without key checks (the step's own parser checks them). */
   private fields_loose(map: YAMLMap): Fields {
+    const seen = this.loose_seen.get(map);
+    if (seen) return seen;
     const out: Fields = new Map();
     for (const pair of map.items) {
       const key = this.deref(pair.key);
       if (key && isScalar(key)) out.set(String(key.value), { key, value: this.deref(pair.value) });
     }
+    this.loose_seen.set(map, out);
     return out;
   }
 
@@ -719,13 +735,16 @@ export function load_scenario(file: string, text: string): Scenario {
   return new ScenarioLoader(file, text).load();
 }
 
-/** Reads and loads a scenario file; an unreadable file is a ScenarioError at 1:1. */
-export function load_scenario_file(path: string): Scenario {
-  let text: string;
+/** A scenario file's text; an unreadable file is a ScenarioError at 1:1. */
+export function read_scenario_file(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     throw new ScenarioError(path, 1, 1, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return load_scenario(path, text);
+}
+
+/** Reads and loads a scenario file. */
+export function load_scenario_file(path: string): Scenario {
+  return load_scenario(path, read_scenario_file(path));
 }

@@ -64,8 +64,8 @@ export interface ReplayState {
   created: ReplayContext[];
   failures: Failure[];
   unsupported: string | null;
-  /** the step being replayed, for reports ("teardown" after the last) */
-  where: string;
+  /** the step being replayed, or the phase around the steps; where() names it for reports */
+  at: Step | 'boot' | 'teardown';
   steps_run: number;
 }
 
@@ -81,8 +81,13 @@ export function step_label(step: Step): string {
   return `step ${step.index}${round} (${step.pos.file}:${step.pos.line}:${step.pos.col})`;
 }
 
+/** The step being replayed as reports name it (built only when a finding needs it). */
+export function where(st: ReplayState): string {
+  return typeof st.at === 'string' ? st.at : step_label(st.at);
+}
+
 export function fail(st: ReplayState, check: string, message: string): void {
-  st.failures.push({ step: st.where, check, message });
+  st.failures.push({ step: where(st), check, message });
 }
 
 function kernel_config(scn: Scenario): KernelConfig {
@@ -95,14 +100,14 @@ function call_variant<T>(st: ReplayState, what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new VariantCrash(st.where, `${st.variant.name}.${what} threw ${describe_thrown(e)}`);
+    throw new VariantCrash(where(st), `${st.variant.name}.${what} threw ${describe_thrown(e)}`);
   }
 }
 
 export function replay_boot(scn: Scenario, variant: Variant): ReplayState {
   const late = new Set(scn.steps.flatMap((s) => (s.kind === 'iommu_register' ? [s.iommu] : [])));
   let syms: KernelSymbols | null = null;
-  const st = { scn, variant, parents: new Map(), contexts: new Map(), buffers: new Map(), created: [], failures: [], unsupported: null, where: 'boot', steps_run: 0 } as unknown as ReplayState;
+  const st = { scn, variant, parents: new Map(), contexts: new Map(), buffers: new Map(), created: [], failures: [], unsupported: null, at: 'boot', steps_run: 0 } as unknown as ReplayState;
   st.k = boot(kernel_config(scn), scn.dt, {
     late_iommus: late,
     postcore_initcall: (k) => {
@@ -314,7 +319,7 @@ function step_remove(st: ReplayState, step: Step & { kind: 'remove' }): void {
 }
 
 export function replay_step(st: ReplayState, step: Step): void {
-  st.where = step_label(step);
+  st.at = step;
   switch (step.kind) {
     case 'iommu_register': step_iommu_register(st, step); break;
     case 'probe': step_probe(st, step); break;
@@ -332,7 +337,7 @@ export function replay_step(st: ReplayState, step: Step): void {
 /** After the last step: unbind what is still bound, then remove every platform device the
  *  scenario's nodes produced (but the SMMUs), so that every IOMMU resource must be free. */
 export function replay_teardown(st: ReplayState): void {
-  st.where = 'teardown';
+  st.at = 'teardown';
   for (const parent of st.parents.values()) remove_parent(st, parent);
   const iommus = new Set(st.scn.iommus);
   for (const np of [...st.k.of_platform_devices.keys()].reverse()) if (!iommus.has(np)) of_platform_device_destroy(st.k, np);

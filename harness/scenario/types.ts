@@ -19,9 +19,11 @@ export type DmaDirection = 'bidirectional' | 'to_device' | 'from_device';
 interface StepBase {
   /** 1-based index in the expanded step list */
   index: number;
-  /** the `repeat` round numbers this step was expanded in, outermost first; [] outside any repeat */
-  rounds: number[];
-  pos: SourcePos;
+  /** the `repeat` round numbers this step was expanded in, outermost first; [] outside any
+   *  repeat (one array shared by the steps of a round) */
+  readonly rounds: readonly number[];
+  /** shared by the steps expanded from one YAML map */
+  readonly pos: SourcePos;
   expect: StepExpect;
 }
 

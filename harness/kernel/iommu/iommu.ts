@@ -340,25 +340,27 @@ export function iommu_get_domain_for_dev(dev: device): iommu_domain | null {
   return dev.iommu_group?.domain ?? null;
 }
 
-/** The page sizes of a bitmap, smallest first (bit n set = 2^n bytes). */
-function page_sizes(bitmap: number): number[] {
-  const sizes: number[] = [];
-  for (let bit = 0; bit < 31; bit++) if (bitmap & (1 << bit)) sizes.push(2 ** bit);
-  return sizes;
-}
-
 /**
  * iommu_pgsize(): the largest supported page size that fits `size` and the alignment of both
- * addresses, and how many of them to map before a larger page size could take over.
+ * addresses, and how many of them to map before a larger page size could take over. Page
+ * sizes are powers of two below 2^31 (the bitmap is an int); addresses may pass 2^32, so the
+ * alignment tests use %, not bit operations.
  */
 function iommu_pgsize(bitmap: number, iova: number, paddr: number, size: number): { pgsize: number; count: number } {
-  const sizes = page_sizes(bitmap);
-  const fits = sizes.filter((pg) => pg <= size && iova % pg === 0 && paddr % pg === 0);
-  const pgsize = fits[fits.length - 1] ?? sizes[0]!;
-  const next = sizes.find((pg) => pg > pgsize);
+  let smallest = 0;
+  let pgsize = 0;
+  for (let bit = 0, pg = 1; bit < 31; bit++, pg *= 2) {
+    if (!(bitmap & pg)) continue;
+    if (!smallest) smallest = pg;
+    // the sizes that fit are the smaller ones: alignment to a power of two implies the smaller
+    if (pg <= size && iova % pg === 0 && paddr % pg === 0) pgsize = pg;
+  }
+  if (!pgsize) pgsize = smallest;
+  let next = 0;
+  for (let pg = pgsize * 2; pg <= 2 ** 30 && !next; pg *= 2) if (bitmap & pg) next = pg;
   let span = size;
   // a bigger page is worth waiting for only if iova and paddr are offset alike within it
-  if (next !== undefined && (iova % next) === (paddr % next)) {
+  if (next && (iova % next) === (paddr % next)) {
     const offset = next - (iova % next);
     if (offset + next <= size) span = offset;
   }
