@@ -51,15 +51,24 @@ export type KEvent =
   | { type: 'warn'; dev: string | null; message: string }
   | { type: 'printk'; level: 'err' | 'warn' | 'info' | 'dbg'; dev: string | null; message: string };
 
+export type KEventType = KEvent['type'];
+export type KEventOf<T extends KEventType> = Extract<KEvent, { type: T }>;
+
 export class EventLog {
   readonly events: KEvent[] = [];
   /** the events naming each device, in order: what a per-device diagnosis reads */
   readonly by_devid = new Map<number, KEvent[]>();
+  /** where each type's events are in `events`: a check that reads a few kinds of event need
+   *  not walk a log of a million */
+  private readonly at_by_type = new Map<KEventType, number[]>();
   /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
   enabled = true;
   record(e: KEvent): void {
     if (!this.enabled) return;
-    this.events.push(e);
+    const at = this.events.push(e) - 1;
+    const same = this.at_by_type.get(e.type);
+    if (same) same.push(at);
+    else this.at_by_type.set(e.type, [at]);
     if (!('devid' in e)) return;
     const list = this.by_devid.get(e.devid);
     if (list) list.push(e);
@@ -67,5 +76,22 @@ export class EventLog {
   }
   of_device(devid: number): KEvent[] {
     return this.by_devid.get(devid) ?? [];
+  }
+  /** Calls fn with each event of the given types, in log order, and its index in `events`. */
+  each<T extends KEventType>(types: readonly T[], fn: (e: KEventOf<T>, at: number) => void): void {
+    const lists = types.map((t) => this.at_by_type.get(t) ?? []);
+    const next = lists.map(() => 0);
+    for (;;) {
+      // the earliest of the lists' next events (a handful of lists: a linear pick is enough)
+      let pick = -1;
+      let at = Infinity;
+      for (let i = 0; i < lists.length; i++) {
+        const a = lists[i]![next[i]!];
+        if (a !== undefined && a < at) { at = a; pick = i; }
+      }
+      if (pick < 0) return;
+      next[pick]!++;
+      fn(this.events[at] as KEventOf<T>, at);
+    }
   }
 }

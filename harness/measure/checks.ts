@@ -77,7 +77,7 @@ export function check_dma_configure_order(k: Kernel): string[] {
   const configured = new Map<number, boolean>();
   const removed = new Map<number, KEvent>();
   const devices = new Map(k.all_devices.map((d) => [d.devid, d]));
-  for (const e of k.log.events) {
+  k.log.each(['dma_configure', 'driver_probe', 'driver_remove', 'dma_cleanup'], (e) => {
     if (e.type === 'dma_configure' && e.bound) configured.set(e.devid, e.ret === 0);
     if (e.type === 'driver_probe') {
       const bus = devices.get(e.devid)?.bus;
@@ -86,7 +86,7 @@ export function check_dma_configure_order(k: Kernel): string[] {
     }
     if (e.type === 'driver_remove') removed.set(e.devid, e);
     if (e.type === 'dma_cleanup') removed.delete(e.devid);
-  }
+  });
   for (const e of removed.values()) {
     if (e.type !== 'driver_remove') continue;
     const bus = devices.get(e.devid)?.bus;
@@ -99,8 +99,8 @@ export function check_dma_configure_order(k: Kernel): string[] {
  *  event log (to tell the step it happened in), `message` what the kernel printed. */
 export function kernel_warnings(k: Kernel): Array<{ at: number; message: string }> {
   const out: Array<{ at: number; message: string }> = [];
-  k.log.events.forEach((e, at) => {
-    if (e.type === 'warn') out.push({ at, message: `WARNING: ${e.dev ? `${e.dev}: ` : ''}${e.message}` });
+  k.log.each(['warn'], (e, at) => {
+    out.push({ at, message: `WARNING: ${e.dev ? `${e.dev}: ` : ''}${e.message}` });
   });
   return out;
 }
@@ -109,13 +109,13 @@ export function kernel_warnings(k: Kernel): Array<{ at: number; message: string 
 export function iova_leaks(k: Kernel): string[] {
   // per domain, then per IOVA: numbers as keys, no string per event
   const live = new Map<number, Map<number, { domain: number; iova: number; size: number }>>();
-  for (const e of k.log.events) {
+  k.log.each(['iova_alloc', 'iova_free'], (e) => {
     if (e.type === 'iova_alloc') {
       let d = live.get(e.domain);
       if (!d) live.set(e.domain, d = new Map());
       d.set(e.iova, e);
     }
     if (e.type === 'iova_free') live.get(e.domain)?.delete(e.iova);
-  }
+  });
   return [...live.values()].flatMap((d) => [...d.values()]).map((r) => `IOVA ${hex(r.iova)}+${hex(r.size)} of domain ${r.domain} never freed`);
 }

@@ -13,7 +13,7 @@ function seen_by_devid(k: Kernel): Map<number, Seen> {
     if (!s) { s = { add: false, removed: false, configured: false, probed: false, released: false }; seen.set(devid, s); }
     return s;
   };
-  for (const e of k.log.events) {
+  k.log.each(['notifier_call', 'dma_configure', 'iommu_probe_device', 'iommu_release_device'], (e) => {
     if (e.type === 'notifier_call' && e.notifier === 'iommu_bus_notifier') {
       if (e.event === 'BUS_NOTIFY_ADD_DEVICE') get(e.devid).add = true;
       if (e.event === 'BUS_NOTIFY_REMOVED_DEVICE') get(e.devid).removed = true;
@@ -21,7 +21,7 @@ function seen_by_devid(k: Kernel): Map<number, Seen> {
     if (e.type === 'dma_configure') get(e.devid).configured = true;
     if (e.type === 'iommu_probe_device' && e.ret === 0) get(e.devid).probed = true;
     if (e.type === 'iommu_release_device') get(e.devid).released = true;
-  }
+  });
   return seen;
 }
 

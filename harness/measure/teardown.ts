@@ -9,10 +9,10 @@ import { iova_leaks } from './checks.ts';
 function probed_and_released(k: Kernel): { probed: Set<number>; released: Set<number> } {
   const probed = new Set<number>();
   const released = new Set<number>();
-  for (const e of k.log.events) {
+  k.log.each(['iommu_probe_device', 'iommu_release_device'], (e) => {
     if (e.type === 'iommu_probe_device' && e.ret === 0) probed.add(e.devid);
     if (e.type === 'iommu_release_device') released.add(e.devid);
-  }
+  });
   return { probed, released };
 }
 
