@@ -212,7 +212,9 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // the longest scenarios go first, so that none of them ends the run alone on one worker;
     // the replies are put back in the order of the pairs
     const order = pairs.map((_p, i) => i).sort((a, b) => pairs[b]!.scn.steps.length - pairs[a]!.scn.steps.length || a - b);
-    const in_order = await pool.run(order.map((i) => ({ type: 'run', file: pairs[i]!.scn.file, dir: pairs[i]!.v.dir })));
+    // peak memory is a measurement, taken only with the benchmarks: with --bench off two runs
+    // write identical reports, and no run pays for the garbage collection that starts it
+    const in_order = await pool.run(order.map((i) => ({ type: 'run', file: pairs[i]!.scn.file, dir: pairs[i]!.v.dir, memory: o.bench !== 'off' })));
     const replies: JobReply[] = [];
     order.forEach((i, j) => { replies[i] = in_order[j]!; });
     if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
@@ -223,8 +225,6 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const variants = loaded.map((v) => variant_info(v, runs));
     let bench: BenchRow[] = [];
     let scaling: ScalingRow[] = [];
-    // peak memory is a measurement: with --bench off two runs still write identical reports
-    if (o.bench === 'off') for (const run of runs) delete run.peak_heap_mb;
     if (o.bench !== 'off') {
       // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
       const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs), interrupted(intr)]);

@@ -42,7 +42,7 @@ async function handle(job: Job): Promise<JobReply> {
   }
   if (!lv.variant) return { type: 'failed', message: `the variant did not load this time: ${lv.error ?? 'no error given'}` };
   const scn = scenario_of(job.file);
-  return { type: 'result', result: run_scenario(scn, lv.variant, (index) => Atomics.store(progress, 0, index)) };
+  return { type: 'result', result: run_scenario(scn, lv.variant, { on_step: (index) => Atomics.store(progress, 0, index), memory: job.memory }) };
 }
 
 /** Timers or immediates still pending once a job is over belong to the variant. */

@@ -4,7 +4,8 @@ import type { DesignCost, RunResult, SeriesRef, VariantExpect } from './results.
 
 export type Job =
   | { type: 'load'; dir: string }
-  | { type: 'run'; file: string; dir: string };
+  /** memory: measure the run's peak memory (a measurement: only when benchmarks run) */
+  | { type: 'run'; file: string; dir: string; memory: boolean };
 
 export interface LoadedInfo {
   name: string;

@@ -44,12 +44,21 @@ function crash_of(e: unknown, st: ReplayState | null): VariantCrash {
   return new VariantCrash(st ? where(st) : 'boot', `uncaught ${describe_thrown(e)}`);
 }
 
-export function run_scenario(scn: Scenario, variant: Variant, on_step: (index: number) => void = () => {}): RunResult {
+export interface RunOptions {
+  /** told the index of each step as it starts (a worker publishes it for time-outs) */
+  on_step?: (index: number) => void;
+  /** measure the run's peak memory (each run then starts with a full garbage collection) */
+  memory?: boolean;
+}
+
+export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions = {}): RunResult {
   const base = { scenario: scn.id, file: scn.file, variant: variant.name };
+  const on_step = opts.on_step ?? (() => {});
   let st: ReplayState | null = null;
   const marks: Marks = { at: [0], step: [BOOT] };
   // every 1024 steps, and where a run holds the most: before teardown and after the checks
-  const mem = heap_sampler();
+  const mem = opts.memory === false ? null : heap_sampler();
+  const peak = () => (mem ? { peak_heap_mb: mem.peak_mb() } : {});
   try {
     st = replay_boot(scn, variant);
     for (const step of scn.steps) {
@@ -57,29 +66,29 @@ export function run_scenario(scn: Scenario, variant: Variant, on_step: (index: n
       marks.at.push(st.k.log.events.length);
       marks.step.push(step.index - 1);
       replay_step(st, step);
-      if ((step.index & 1023) === 0) mem.sample();
+      if ((step.index & 1023) === 0) mem?.sample();
       if (st.unsupported) break;
     }
-    mem.sample();
+    mem?.sample();
     on_step(PROGRESS_TEARDOWN);
     marks.at.push(st.k.log.events.length);
     marks.step.push(TEARDOWN);
     replay_teardown(st);
     if (!st.unsupported) final_checks(st, marks);
-    mem.sample();
+    mem?.sample();
   } catch (thrown) {
     const e = crash_of(thrown, st);
     return {
       ...base, verdict: 'error', unsupported: null,
       failures: [{ step: e.where, check: 'variant-error', message: e.detail }],
       coverage: st ? coverage_of(st.k, st.created) : { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-      steps_run: st?.steps_run ?? 0, events: st?.k?.log.events.length ?? 0, peak_heap_mb: mem.peak_mb(),
+      steps_run: st?.steps_run ?? 0, events: st?.k?.log.events.length ?? 0, ...peak(),
     };
   }
   const verdict = st.failures.length ? 'fail' : st.unsupported ? 'unsupported' : 'pass';
   return {
     ...base, verdict, failures: st.failures, unsupported: st.unsupported,
     coverage: coverage_of(st.k, st.created), steps_run: st.steps_run, events: st.k.log.events.length,
-    peak_heap_mb: mem.peak_mb(),
+    ...peak(),
   };
 }
