@@ -4,5 +4,6 @@ export default defineConfig({
   test: {
     include: ['harness/**/*.test.ts', 'test/**/*.test.ts', 'variants/**/*.test.ts'],
     testTimeout: 60_000,
+    globalSetup: ['test/build.global.ts'],
   },
 });

@@ -196,8 +196,10 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
   intr.pool = pool;
   try {
     const dirs = variant_dirs(o.variants_root);
+    // the workers load the variants while this thread reads the scenarios
+    const loading = load_variants(pool, dirs, o.timeout);
     const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
-    let loaded = await load_variants(pool, dirs, o.timeout);
+    let loaded = await loading;
     if (intr.requested) {
       // the names are not known yet: the folders' stand in for them
       const names = dirs.map(variant_dir_name).filter((n) => !o.variants || o.variants.includes(n));

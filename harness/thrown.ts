@@ -1,11 +1,10 @@
 // Describing what a variant threw, for reports: the error's name and message, and where in
 // the variant's own code it was raised (the first stack frame outside the harness), with the
 // harness function it was in when the throw came from kernel code the variant called.
-import { dirname, isAbsolute, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, relative, sep } from 'node:path';
+import { HARNESS_DIRS } from './runtime.ts';
 
-/** harness/, with a trailing separator */
-const HARNESS_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
+const in_harness = (file: string) => HARNESS_DIRS.some((dir) => file.startsWith(dir));
 
 /** A path as reports show it: relative to the working directory when inside it, else absolute. */
 export function shown_path(path: string): string {
@@ -48,9 +47,9 @@ export function describe_thrown(e: unknown): string {
     // an error whose own fields throw: say what can be said
   }
   const frames = stack_frames(stack);
-  const own = frames.find((f) => !f.file.startsWith(HARNESS_DIR));
+  const own = frames.find((f) => !in_harness(f.file));
   const top = frames[0];
-  const inside = top && top !== own && top.file.startsWith(HARNESS_DIR) ? ` in ${top.fn ?? 'harness code'} (${at(top)})` : '';
+  const inside = top && top !== own && in_harness(top.file) ? ` in ${top.fn ?? 'harness code'} (${at(top)})` : '';
   const from = own ? (inside ? `, called from ${at(own)}` : ` (at ${at(own)})`) : '';
   return `${name}: ${message}${inside}${from}`;
 }

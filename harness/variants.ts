@@ -9,6 +9,7 @@ import type { DesignCost } from './measure/results.ts';
 import { boot } from './kernel/boot.ts';
 import { kernel_symbols } from './kernel/exports.ts';
 import { shown_path, stack_frames } from './thrown.ts';
+import { import_typescript } from './runtime.ts';
 
 export interface LoadedVariant {
   dir: string;
@@ -133,15 +134,25 @@ function default_export_pos(index: string): string {
   return `${line}:${before.length - before.lastIndexOf('\n')}`;
 }
 
+/** A folder outside any `"type": "module"` package is CommonJS to Node, and tsx compiles it
+ *  so: its `export default` then arrives as module.exports.default. */
+function default_export(mod: { default?: unknown }): unknown {
+  const d = mod.default;
+  if (typeof d !== 'object' || d === null) return d;
+  const cjs = d as { __esModule?: unknown; default?: unknown };
+  return cjs.__esModule === true && 'default' in cjs ? cjs.default : d;
+}
+
 /** Import a variant folder; a new `nonce` gives a fresh module instance (fresh statics). */
 export async function load_variant(dir: string, nonce = 0): Promise<LoadedVariant> {
   const index = join(dir, 'index.ts');
   const name = variant_dir_name(dir);
   try {
-    const mod = (await import(`${pathToFileURL(index).href}?instance=${nonce}`)) as { default?: unknown };
-    const problem = shape_error(mod.default);
+    const mod = (await import_typescript(`${pathToFileURL(index).href}?instance=${nonce}`)) as { default?: unknown };
+    const exported = default_export(mod);
+    const problem = shape_error(exported);
     if (problem) return { dir, name, variant: null, error: `${shown_path(index)}:${default_export_pos(index)}: ${problem}`, loc: count_loc(dir) };
-    const variant = mod.default as Variant;
+    const variant = exported as Variant;
     return { dir, name: variant.name, variant, error: null, loc: count_loc(dir) };
   } catch (e) {
     return { dir, name, variant: null, error: describe_load_error(e, index, dir), loc: 0 };

@@ -3,7 +3,7 @@
 // per error kind of scenario-format.md's Errors section), the options, the verdict
 // `unsupported` and an IOMMU registered late.
 //
-// Every CLI run pays for a tsx start-up and the loading of the variants (2-3 s on a busy
+// Every CLI run pays for a start-up and the loading of the variants (1-2 s on a busy
 // machine), so the runs are all made once, in the top-level beforeAll, two at a time, and the
 // tests only read what they left behind. The malformed files share one run (each file is
 // loaded on its own, so one run shows every error and that the good file still runs); the
@@ -11,16 +11,17 @@
 // code on one bad file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, RunResult } from '../harness/measure/results.ts';
 import { load_scenario_file } from '../harness/scenario/load.ts';
 import { variant_dir_name, variant_dirs } from '../harness/variants.ts';
+import { compare_command } from './compare-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const COMPARE = compare_command(ROOT);
 const FIXTURES = join(ROOT, 'test', 'fixtures');
 /** the good scenario that goes first in every malformed-file run */
 const GOOD = 'scenarios/iris-sm8550.yaml';
@@ -36,7 +37,7 @@ interface Run { code: number | null; stdout: string; stderr: string }
 
 function cli(args: string[]): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, ['harness/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(COMPARE.cmd, [...COMPARE.args, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
@@ -172,6 +173,8 @@ const base_file = join(work, 'base.yaml');
 const bad_files = BAD.map((_c, i) => join(work, `bad-${i}.yaml`));
 const bad_file = (name: string) => bad_files[BAD.findIndex((c) => c.name === name)]!;
 const one = ['--bench', 'off', '--scenarios', GOOD];
+/** a copy of a shipped variant outside any "type": "module" package (Node takes it for CommonJS) */
+const cjs_root = join(work, 'cjs-variants');
 
 const jobs = {
   // the default quick bench first: it is the longest
@@ -189,6 +192,7 @@ const jobs = {
   unknown_variant: { args: [...one, '--out', out('nope'), '--variants', 'dma-context-bus,no-such-bus'] },
   unknown_option: { args: [...one, '--out', out('frob'), '--frobnicate'] },
   bad_bench: { args: [...one, '--out', out('sometimes'), '--bench', 'sometimes'] },
+  commonjs: { args: [...one, '--out', out('cjs'), '--variants-root', cjs_root] },
   // a directory under a regular file cannot be made (ENOTDIR)
   bad_out: { args: [...one, '--variants', 'dma-context-bus', '--out', join(base_file, 'reports')] },
 } satisfies Record<string, Job>;
@@ -201,6 +205,7 @@ function ran(job: Job): Run {
 beforeAll(async () => {
   writeFileSync(base_file, BASE.join('\n') + '\n');
   BAD.forEach((c, i) => writeFileSync(bad_files[i]!, bad_text(c, i)));
+  cpSync(join(ROOT, 'variants', 'dma-context-bus'), join(cjs_root, 'dma-context-bus'), { recursive: true });
   const all: Job[] = Object.values(jobs);
   await pool(all.map((job) => async () => { job.run = await cli(job.args); }), PARALLEL);
 }, 180_000);
@@ -460,6 +465,17 @@ describe('options', () => {
 });
 
 // ------------------------------------------------------------------ 6-7: fixtures
+
+describe('a variant folder outside an ES-module package', () => {
+  it('loads and runs like the shipped one (tsx compiles it as CommonJS; its default export is unwrapped)', () => {
+    const r = ran(jobs.commonjs);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code).toBe(0);
+    const res = results_of(out('cjs'));
+    expect(res.variants).toMatchObject([{ name: 'dma-context-bus', verdict: 'works', load_error: null }]);
+    expect(run_of(res, 'iris-sm8550', 'dma-context-bus').verdict).toBe('pass');
+  });
+});
 
 describe('the verdict unsupported and a late IOMMU (test/fixtures)', () => {
   const r = (): Results => results_of(out('fixtures'));

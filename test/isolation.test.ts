@@ -21,7 +21,7 @@
 // the report files into place: every report is the old or the new one, whole, and the next run
 // removes the temporary file the dead run left.
 //
-// Every CLI run costs a tsx start-up and the variant loads (2-3 s): they are made in beforeAll,
+// Every CLI run costs a start-up and the variant loads (1-2 s): they are made in beforeAll,
 // the big one beside a chain of the three short ones, and the tests read what they left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,9 +34,10 @@ import { load_scenario_file } from '../harness/scenario/load.ts';
 import { step_label } from '../harness/scenario/replay.ts';
 import { write_reports } from '../harness/report/write.ts';
 import { sample_results } from '../harness/report/sample.test-data.ts';
+import { compare_command } from './compare-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const COMPARE = compare_command(ROOT);
 const SCENARIOS = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp'];
 const SCENARIO_FILES = SCENARIOS.map((s) => `scenarios/${s}.yaml`);
 const SHIPPED = ['auxiliary-bus', 'dma-context-bus', 'iris-vpu-bus'];
@@ -114,6 +115,18 @@ const variant: Variant = {
     return ret ? ret : dev;
   },
   destroy_context(k, dev) { k.device_unregister(dev); },
+};
+export default variant;
+`,
+  'kernel-oops': `// a variant that hands the kernel a NULL device: the throw happens inside device_add
+import type { Variant, device } from '../../harness/variant.ts';
+const variant: Variant = {
+  name: 'kernel-oops', summary: 's', series: [], expect: 'works',
+  boot() {},
+  create_context(k) {
+    return k.device_add(null as unknown as device);
+  },
+  destroy_context() {},
 };
 export default variant;
 `,
@@ -231,7 +244,7 @@ function folder(root: string, name: string, source: string): void {
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(TSX, ['harness/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(COMPARE.cmd, [...COMPARE.args, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
@@ -427,6 +440,14 @@ describe('broken variant folders beside the shipped ones', () => {
       expect(r.failures[0]!.check).toBe('variant-error');
       expect(r.failures[0]!.step).toMatch(/^step \d+/);
       expect(r.failures[0]!.message).toBe(`throws-callback.create_context threw RangeError: dma_configure exploded (at ${file}:${at(BROKEN['throws-callback']!, 'new RangeError')})`);
+    }
+  });
+
+  it('a throw inside kernel code names the kernel function at its TypeScript line (source maps), then the variant\'s call', () => {
+    const file = join(variants_root, 'kernel-oops', 'index.ts');
+    for (const r of runs_of('kernel-oops')) {
+      expect(r.verdict).toBe('error');
+      expect(r.failures[0]!.message).toMatch(new RegExp(`^kernel-oops\\.create_context threw TypeError: .* in device_add \\(harness/kernel/base/core\\.ts:\\d+:\\d+\\), called from ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at(BROKEN['kernel-oops']!, 'k.device_add').replace(/:\d+$/, '')}:\\d+$`));
     }
   });
 

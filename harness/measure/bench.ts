@@ -13,7 +13,7 @@
 //   cost (toolchain.md); a task that ends `errored` or raises a timer warning is a failed
 //   measurement, and says so;
 // - rows whose difference is inside the combined margin of error are ties, not a ranking.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Scenario } from '../scenario/types.ts';
 import type { BenchRow, RunResult, ScalingRow } from './results.ts';
 import {
@@ -21,6 +21,7 @@ import {
   type BenchReply, type BenchRequest, type PassOptions, type TaskPass,
 } from './bench-tasks.ts';
 import { bench_ties, median, summarize } from './bench-stats.ts';
+import { harness_worker } from '../runtime.ts';
 
 export type BenchMode = 'off' | 'quick' | 'full';
 
@@ -52,8 +53,6 @@ export interface BenchVariant { dir: string; name: string }
 
 export interface BenchOutcome { rows: BenchRow[]; scaling: ScalingRow[] }
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./bench-worker.ts', import.meta.url).href;
 const SETUP_LIMIT_MS = 180_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +146,7 @@ function fail_worker(m: Measured, message: string): void {
 }
 
 async function start(m: Measured, file: string | null, scale_file: string | null): Promise<void> {
-  m.worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+  m.worker = harness_worker('bench-worker', {});
   m.worker.on('error', () => {});
   const ready = await ask(m, null, SETUP_LIMIT_MS);
   if (ready.type !== 'ready') return fail_worker(m, ready.type === 'failed' ? ready.message : 'no ready message');

@@ -5,12 +5,11 @@
 // imported), so a slow start on a busy machine is not charged to the variant. Replies come
 // back in the order of the jobs, whatever order they finished in. stop() (Ctrl-C) ends every
 // worker at once: jobs not finished get the reply `cancelled`.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { totalmem } from 'node:os';
 import type { Job, JobReply, WorkerMessage } from './jobs.ts';
+import { harness_worker } from '../runtime.ts';
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
-const ENTRY = new URL('./job-worker.ts', import.meta.url).href;
 /** how long a new worker may take to start (tsx and the harness modules), whatever --timeout says */
 const START_LIMIT_MS = 60_000;
 
@@ -31,7 +30,7 @@ interface Slot {
 }
 
 function spawn(slot: Slot, heap_mb: number): void {
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
+  const worker = harness_worker('job-worker', { workerData: { progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
   // a late error from a worker being replaced must not become the main thread's
   worker.on('error', () => {});
   // a worker that dies between jobs is replaced when the next job comes
