@@ -7,7 +7,8 @@ export interface Ram {
   size: number;
   /** free ranges [start, end), sorted by start */
   free: Array<{ start: number; end: number }>;
-  /** live allocations: start -> size */
+  /** live allocations: start page frame -> size (frame numbers are small integers, which a Map
+   *  keys faster than addresses above 2^31) */
   allocated: Map<number, number>;
   pages: Map<number, Uint8Array>;
 }
@@ -29,7 +30,7 @@ export function ram_alloc(ram: Ram, size: number): number {
     const start = r.start;
     r.start += len;
     if (r.start === r.end) ram.free.splice(i, 1);
-    ram.allocated.set(start, len);
+    ram.allocated.set(start / PAGE_SIZE, len);
     return start;
   }
   return -1;
@@ -37,12 +38,12 @@ export function ram_alloc(ram: Ram, size: number): number {
 
 /** free_pages(): give the range back, merging with its neighbours; false if not allocated */
 export function ram_free(ram: Ram, start: number): boolean {
-  const len = ram.allocated.get(start);
+  const len = start % PAGE_SIZE === 0 ? ram.allocated.get(start / PAGE_SIZE) : undefined;
   if (len === undefined) return false;
-  ram.allocated.delete(start);
+  ram.allocated.delete(start / PAGE_SIZE);
   for (let p = start; p < start + len; p += PAGE_SIZE) ram.pages.delete(p / PAGE_SIZE);
-  let i = ram.free.findIndex((r) => r.start > start);
-  if (i < 0) i = ram.free.length;
+  let i = 0;
+  while (i < ram.free.length && ram.free[i]!.start <= start) i++;
   ram.free.splice(i, 0, { start, end: start + len });
   const next = ram.free[i + 1];
   if (next && next.start === start + len) { ram.free[i]!.end = next.end; ram.free.splice(i + 1, 1); }

@@ -36,6 +36,9 @@ export interface ReplayContext {
   dev: device;
   parent: ReplayParent;
   request: ContextRequest;
+  /** the DMA mask as a double: exact below 2^53, and above it no DMA address (a double)
+   *  exceeds it */
+  dma_limit: number;
   wired: WiredStream[];
   /** the stream-id check ran (once its IOMMUs were registered) */
   verified: boolean;
@@ -186,7 +189,7 @@ function step_create_context(st: ReplayState, step: Step & { kind: 'create_conte
     return;
   }
   const wired = wired_streams(st.scn.dt, step.parent, step.node ? { node: step.node } : { id: step.id! });
-  const ctx: ReplayContext = { name: step.name, dev: res, parent, request, wired, verified: false, alive: true, buffers: new Set() };
+  const ctx: ReplayContext = { name: step.name, dev: res, parent, request, dma_limit: Number(request.dma_mask), wired, verified: false, alive: true, buffers: new Set() };
   parent.contexts.push(ctx);
   st.contexts.set(step.name, ctx);
   st.created.push(ctx);
@@ -231,8 +234,7 @@ function step_dma_map(st: ReplayState, step: Step & { kind: 'dma_map' }): void {
     ram_free(st.k.ram, phys);
     return fail(st, 'dma-map', `ctx ${ctx.name}: dma_map of ${step.buffer} (${step.size} bytes) failed; ${diagnose_context(st.k, ctx.dev)}`);
   }
-  // the mask as a double: exact below 2^53, and above it no DMA address (a double) exceeds it
-  if (dma + step.size - 1 > Number(ctx.request.dma_mask)) fail(st, 'iova-in-mask', `ctx ${ctx.name}: ${step.buffer} got DMA address 0x${dma.toString(16)}+0x${step.size.toString(16)}, beyond its ${step_mask_bits(ctx)}-bit mask`);
+  if (dma + step.size - 1 > ctx.dma_limit) fail(st, 'iova-in-mask', `ctx ${ctx.name}: ${step.buffer} got DMA address 0x${dma.toString(16)}+0x${step.size.toString(16)}, beyond its ${step_mask_bits(ctx)}-bit mask`);
   const buf: ReplayBuffer = { name: step.buffer, ctx, phys, size: step.size, dma, dir, mapped: true };
   // a name mapped again while still mapped: the old mapping is no longer the driver's to unmap
   const old = st.buffers.get(step.buffer);
