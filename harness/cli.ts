@@ -5,13 +5,13 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchRow, InputError, Results, RunResult, ScalingRow, VariantInfo } from './measure/results.ts';
-import type { Scenario } from './scenario/types.ts';
-import { ScenarioError } from './scenario/types.ts';
+import type { Step } from './scenario/types.ts';
+import type { ScenarioDigest } from './scenario/digest.ts';
 import { load_scenario_file } from './scenario/load.ts';
 import { variant_dir_name, variant_dirs } from './variants.ts';
 import { shown_path } from './thrown.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
-import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type JobReply, type LoadedInfo } from './measure/jobs.ts';
+import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
 import { step_label } from './scenario/replay.ts';
 import { availableParallelism } from 'node:os';
 import { KERNEL_VERSION } from './kernel/kernel.ts';
@@ -85,25 +85,26 @@ function scenario_files(paths: string[]): string[] {
   return files;
 }
 
-/** Load every file; a broken one becomes an input error and the rest still run. */
-function load_scenarios(files: string[], errors: InputError[]): Scenario[] {
-  const out: Scenario[] = [];
+/** The scenario files as the workers found them: a broken one becomes an input error and the
+ *  rest still run. */
+function checked_scenarios(files: string[], replies: JobReply[], timeout_s: number, errors: InputError[]): ScenarioDigest[] {
+  const out: ScenarioDigest[] = [];
   const seen = new Map<string, string>();
-  for (const file of files) {
-    try {
-      const scn = load_scenario_file(file);
-      const first = seen.get(scn.id);
-      if (first) {
-        errors.push({ file, line: scn.id_pos.line, col: scn.id_pos.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
-        continue;
-      }
-      seen.set(scn.id, file);
-      out.push(scn);
-    } catch (e) {
-      if (!(e instanceof ScenarioError)) throw e;
-      errors.push({ file: e.file, line: e.line, col: e.col, message: e.detail });
+  files.forEach((file, i) => {
+    const reply = replies[i]!;
+    if (reply.type === 'bad-scenario') return void errors.push(reply.error);
+    if (reply.type !== 'scenario') {
+      const why = reply.type === 'timeout' ? `loading it did not finish within ${timeout_s} s`
+        : reply.type === 'crash' ? `the worker loading it died: ${reply.message}`
+        : reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
+      return void errors.push({ file, line: 1, col: 1, message: why });
     }
-  }
+    const scn = reply.digest;
+    const first = seen.get(scn.id);
+    if (first) return void errors.push({ file, line: scn.id_pos.line, col: scn.id_pos.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
+    seen.set(scn.id, file);
+    out.push(scn);
+  });
   return out;
 }
 
@@ -124,16 +125,18 @@ function exit_code(variants: VariantInfo[], errors: InputError[]): number {
   return mismatch ? 1 : 0;
 }
 
-/** Where a job was, from the progress it published (see jobs.ts). */
-function progress_label(scn: Scenario, step: number): string {
+/** Where a job was, from the progress it published (see jobs.ts). The steps are the workers':
+ *  the file is read again here for the label, which only a failed run needs. */
+function progress_label(scn: ScenarioDigest, step: number): string {
   if (step === 0) return 'boot';
   if (step === PROGRESS_TEARDOWN) return 'teardown';
-  const s = scn.steps[step - 1];
-  return s ? step_label(s) : 'unknown step';
+  let s: Step | undefined;
+  try { s = load_scenario_file(scn.file).steps[step - 1]; } catch { s = undefined; }
+  return s ? step_label(s) : `step ${step}`;
 }
 
 /** A reply that is not a result: the variant hung, killed its worker, or would not load again. */
-function failed_run(scn: Scenario, v: VariantEntry, reply: JobReply, timeout_s: number): RunResult {
+function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply, timeout_s: number): RunResult {
   const step = reply.type === 'timeout' || reply.type === 'crash' ? reply.step : 0;
   const where = reply.type === 'failed' ? 'load' : progress_label(scn, step);
   const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
@@ -142,12 +145,11 @@ function failed_run(scn: Scenario, v: VariantEntry, reply: JobReply, timeout_s: 
   return {
     scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
     unsupported: null, coverage: { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-    steps_run: step > 0 ? step - 1 : step === PROGRESS_TEARDOWN ? scn.steps.length : 0, events: 0,
+    steps_run: step > 0 ? step - 1 : step === PROGRESS_TEARDOWN ? scn.steps : 0, events: 0,
   };
 }
 
-async function load_variants(pool: Pool, dirs: string[], timeout_s: number): Promise<VariantEntry[]> {
-  const replies = await pool.run(dirs.map((dir) => ({ type: 'load', dir })));
+function variant_entries(dirs: string[], replies: JobReply[], timeout_s: number): VariantEntry[] {
   const entries = dirs.map((dir, i): VariantEntry => {
     const reply = replies[i]!;
     const name = variant_dir_name(dir);
@@ -196,15 +198,17 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
   intr.pool = pool;
   try {
     const dirs = variant_dirs(o.variants_root);
-    // the workers load the variants while this thread reads the scenarios
-    const loading = load_variants(pool, dirs, o.timeout);
-    const scenarios = load_scenarios(scenario_files(o.scenarios), errors);
-    let loaded = await loading;
+    const files = scenario_files(o.scenarios);
+    // one batch: the workers check the scenario files and load the variants side by side
+    const first = await pool.run([...files.map((file): Job => ({ type: 'scenario', file })), ...dirs.map((dir): Job => ({ type: 'load', dir }))]);
     if (intr.requested) {
-      // the names are not known yet: the folders' stand in for them
+      // the names may not be known yet: the files' and folders' stand in for them
+      const ids = files.map((f, i) => { const r = first[i]!; return r.type === 'scenario' ? r.digest.id : shown_path(f); });
       const names = dirs.map(variant_dir_name).filter((n) => !o.variants || o.variants.includes(n));
-      throw new Interrupted(scenarios.flatMap((scn) => names.map((n) => `${scn.id} x ${n}`)), 'loading the variants');
+      throw new Interrupted(ids.flatMap((id) => names.map((n) => `${id} x ${n}`)), 'loading the variants');
     }
+    const scenarios = checked_scenarios(files, first.slice(0, files.length), o.timeout, errors);
+    let loaded = variant_entries(dirs, first.slice(files.length), o.timeout);
     if (o.variants) {
       const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
       if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
@@ -213,7 +217,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const pairs = scenarios.flatMap((scn) => loaded.filter((v) => v.info).map((v) => ({ scn, v })));
     // the longest scenarios go first, so that none of them ends the run alone on one worker;
     // the replies are put back in the order of the pairs
-    const order = pairs.map((_p, i) => i).sort((a, b) => pairs[b]!.scn.steps.length - pairs[a]!.scn.steps.length || a - b);
+    const order = pairs.map((_p, i) => i).sort((a, b) => pairs[b]!.scn.steps - pairs[a]!.scn.steps || a - b);
     // peak memory is a measurement, taken only with the benchmarks: with --bench off two runs
     // write identical reports, and no run pays for the garbage collection that starts it
     const in_order = await pool.run(order.map((i) => ({ type: 'run', file: pairs[i]!.scn.file, dir: pairs[i]!.v.dir, memory: o.bench !== 'off' })));

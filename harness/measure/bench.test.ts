@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchRow, RunResult } from './results.ts';
 import { load_scenario, load_scenario_file } from '../scenario/load.ts';
+import { scenario_digest } from '../scenario/digest.ts';
 import { not_verified, rows_scenario, run_benchmarks, variant_rows, variant_scaling, type Measured } from './bench.ts';
 import { bench_ties, median, summarize } from './bench-stats.ts';
 import { ROWS, run_pass, type Prepared, type TaskPass } from './bench-tasks.ts';
@@ -38,8 +39,8 @@ steps:
 
 describe('verify, then measure', () => {
   it('rows and scaling rows of a variant that failed verification say so and why, and nothing is timed', async () => {
-    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
-    const scale = load_scenario('scale.yaml', SCALE);
+    const iris = scenario_digest(load_scenario_file('scenarios/iris-sm8550.yaml'));
+    const scale = scenario_digest(load_scenario('scale.yaml', SCALE));
     const why = 'ctx pixel: expected stream IDs /iommu@15000000:0x1947/0x0, but it has no IOMMU group';
     const runs = [run('iris-sm8550', 'auxiliary-bus', 'fail', why), run('scale', 'auxiliary-bus', 'fail', why)];
     const t0 = performance.now();
@@ -52,7 +53,7 @@ describe('verify, then measure', () => {
   });
 
   it('a variant that failed the rows scenario while another passed gets every row, not measured', async () => {
-    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
+    const iris = scenario_digest(load_scenario_file('scenarios/iris-sm8550.yaml'));
     const runs = [run('iris-sm8550', 'auxiliary-bus', 'fail', 'no group'), run('iris-sm8550', 'other', 'unsupported')];
     // "other" passed nothing either: rows_scenario finds no scenario
     expect(rows_scenario([iris], [{ dir: '', name: 'auxiliary-bus' }, { dir: '', name: 'other' }], runs)).toBeNull();
@@ -62,9 +63,9 @@ describe('verify, then measure', () => {
   });
 
   it('the rows go on the scenario most variants passed, one with 48-bit IOMMUs first, the scale scenario last', () => {
-    const host1x = load_scenario_file('scenarios/host1x-tegra234.yaml'); // 40-bit SMMUs
-    const iris = load_scenario_file('scenarios/iris-sm8550.yaml');
-    const scale = load_scenario('scale.yaml', SCALE);
+    const host1x = scenario_digest(load_scenario_file('scenarios/host1x-tegra234.yaml')); // 40-bit SMMUs
+    const iris = scenario_digest(load_scenario_file('scenarios/iris-sm8550.yaml'));
+    const scale = scenario_digest(load_scenario('scale.yaml', SCALE));
     const v = [{ dir: '', name: 'a' }, { dir: '', name: 'b' }];
     const all = (id: string) => [run(id, 'a', 'pass'), run(id, 'b', 'pass')];
     expect(rows_scenario([host1x, iris, scale], v, [...all('host1x-tegra234'), ...all('iris-sm8550'), ...all('scale')])?.id).toBe('iris-sm8550');

@@ -14,7 +14,7 @@
 //   measurement, and says so;
 // - rows whose difference is inside the combined margin of error are ties, not a ranking.
 import type { Worker } from 'node:worker_threads';
-import type { Scenario } from '../scenario/types.ts';
+import type { ScenarioDigest } from '../scenario/digest.ts';
 import type { BenchRow, RunResult, ScalingRow } from './results.ts';
 import {
   BASELINE, RATIO_GOALS, ROWS, SCALING, SCALING_GOAL, scaling_task,
@@ -36,14 +36,13 @@ export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number } &
  * most context devices by input id, provided it names enough of them for the largest size
  * (chosen from the data, so that no scenario name is special-cased).
  */
-export function scale_scenario(scenarios: readonly Scenario[]): Scenario | null {
+export function scale_scenario(scenarios: readonly ScenarioDigest[]): ScenarioDigest | null {
   // as many live contexts as the largest context-scaling size
   const needed = Math.max(...SCALING.filter((sc) => sc.name === 'context-create-destroy').map((sc) => sc.large));
-  let best: Scenario | null = null;
+  let best: ScenarioDigest | null = null;
   let most = 0;
   for (const scn of scenarios) {
-    const n = scn.steps.filter((st) => st.kind === 'create_context' && st.id !== null).length;
-    if (n > most) { best = scn; most = n; }
+    if (scn.contexts_by_id > most) { best = scn; most = scn.contexts_by_id; }
   }
   return most >= needed ? best : null;
 }
@@ -81,9 +80,9 @@ export function not_verified(run: RunResult | undefined, scn: string): string {
  * have a 48-bit input range (so that a cold translation walks all four levels), then the
  * first. The scale scenario only when nothing else was passed (its fixtures cost more).
  */
-export function rows_scenario(scenarios: readonly Scenario[], variants: readonly BenchVariant[], runs: readonly RunResult[]): Scenario | null {
+export function rows_scenario(scenarios: readonly ScenarioDigest[], variants: readonly BenchVariant[], runs: readonly RunResult[]): ScenarioDigest | null {
   const scale = scale_scenario(scenarios);
-  let best: Scenario | null = null;
+  let best: ScenarioDigest | null = null;
   let best_key = [-1, -1, -1];
   const better = (a: number[], b: number[]): boolean => {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
@@ -92,7 +91,7 @@ export function rows_scenario(scenarios: readonly Scenario[], variants: readonly
   for (const scn of scenarios) {
     const n = variants.filter((v) => passed(runs, scn.id, v.name)).length;
     if (n === 0) continue;
-    const key = [scn === scale ? 0 : 1, n, [...scn.hardware.values()].every((h) => h.va_bits === 48) ? 1 : 0];
+    const key = [scn === scale ? 0 : 1, n, scn.va_48 ? 1 : 0];
     if (better(key, best_key)) {
       best = scn;
       best_key = key;
@@ -259,7 +258,7 @@ function new_measured(variant: BenchVariant): Measured {
  * Every row and scaling row for every variant. Rows for a variant that did not pass the rows'
  * scenario (or the scale scenario, for its scaling rows) say why it was not measured.
  */
-export async function run_benchmarks(mode: BenchMode, scenarios: Scenario[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchOutcome> {
+export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchOutcome> {
   if (mode === 'off') return { rows: [], scaling: [] };
   const cfg = BENCH_MODES[mode];
   const scn = rows_scenario(scenarios, variants, runs);

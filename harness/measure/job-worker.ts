@@ -1,5 +1,6 @@
 // The worker side of a job: load a variant folder (fresh module instance per job, so one
-// job's module state cannot leak into the next), or replay one scenario with one variant.
+// job's module state cannot leak into the next), check a scenario file, or replay one scenario
+// with one variant.
 // The step being replayed is published in shared memory so a timed-out job can be located.
 // A job that leaves timers behind, or an exception thrown outside any job (a variant's
 // setTimeout or unhandled promise), marks the worker for replacement: the next job, maybe
@@ -8,7 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_DESIGN_COST, type Job, type JobReply, type WorkerMessage } from './jobs.ts';
 import { load_variant, design_cost } from '../variants.ts';
 import { load_scenario, read_scenario_file } from '../scenario/load.ts';
-import type { Scenario } from '../scenario/types.ts';
+import { ScenarioError, type Scenario } from '../scenario/types.ts';
+import { scenario_digest } from '../scenario/digest.ts';
 import { run_scenario } from './run.ts';
 
 const progress = new Int32Array(workerData.progress as SharedArrayBuffer);
@@ -29,8 +31,19 @@ let stray_error = false;
 process.on('uncaughtException', () => { stray_error = true; });
 process.on('unhandledRejection', () => { stray_error = true; });
 
+/** Check a scenario file; the worker keeps what it loaded for the runs that follow. */
+function check_scenario(file: string): JobReply {
+  try {
+    return { type: 'scenario', digest: scenario_digest(scenario_of(file)) };
+  } catch (e) {
+    if (!(e instanceof ScenarioError)) throw e;
+    return { type: 'bad-scenario', error: { file: e.file, line: e.line, col: e.col, message: e.detail } };
+  }
+}
+
 async function handle(job: Job): Promise<JobReply> {
   Atomics.store(progress, 0, 0);
+  if (job.type === 'scenario') return check_scenario(job.file);
   const lv = await load_variant(job.dir, ++nonce);
   if (job.type === 'load') {
     if (!lv.variant) return { type: 'loaded', info: null, error: lv.error };

@@ -1,9 +1,12 @@
 // The messages between the CLI and its workers. Each job runs in a worker thread, so a
 // variant that throws, hangs or exhausts memory costs only its own job.
-import type { DesignCost, RunResult, SeriesRef, VariantExpect } from './results.ts';
+import type { DesignCost, InputError, RunResult, SeriesRef, VariantExpect } from './results.ts';
+import type { ScenarioDigest } from '../scenario/digest.ts';
 
 export type Job =
   | { type: 'load'; dir: string }
+  /** load and check a scenario file (the worker keeps it for the runs that follow) */
+  | { type: 'scenario'; file: string }
   /** memory: measure the run's peak memory (a measurement: only when benchmarks run) */
   | { type: 'run'; file: string; dir: string; memory: boolean };
 
@@ -25,6 +28,8 @@ export const PROGRESS_DESIGN_COST = -2;
 
 export type JobReply =
   | { type: 'loaded'; info: LoadedInfo | null; error: string | null }
+  | { type: 'scenario'; digest: ScenarioDigest }
+  | { type: 'bad-scenario'; error: InputError }
   | { type: 'result'; result: RunResult }
   /** the worker caught an exception outside the replay (the scenario or variant would not load) */
   | { type: 'failed'; message: string }
