@@ -42,13 +42,20 @@ export function ram_free(ram: Ram, start: number): boolean {
   if (len === undefined) return false;
   ram.allocated.delete(start / PAGE_SIZE);
   for (let p = start; p < start + len; p += PAGE_SIZE) ram.pages.delete(p / PAGE_SIZE);
+  const end = start + len;
   let i = 0;
   while (i < ram.free.length && ram.free[i]!.start <= start) i++;
-  ram.free.splice(i, 0, { start, end: start + len });
-  const next = ram.free[i + 1];
-  if (next && next.start === start + len) { ram.free[i]!.end = next.end; ram.free.splice(i + 1, 1); }
+  // merge with the free range before and/or after it; a new range only between two in use
   const prev = ram.free[i - 1];
-  if (prev && prev.end === start) { prev.end = ram.free[i]!.end; ram.free.splice(i, 1); }
+  const next = ram.free[i];
+  if (prev && prev.end === start) {
+    prev.end = end;
+    if (next && next.start === end) { prev.end = next.end; ram.free.splice(i, 1); }
+  } else if (next && next.start === end) {
+    next.start = start;
+  } else {
+    ram.free.splice(i, 0, { start, end });
+  }
   return true;
 }
 

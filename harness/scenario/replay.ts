@@ -255,7 +255,8 @@ function unmap_buffer(st: ReplayState, buf: ReplayBuffer): void {
 }
 
 function unmap_context_buffers(st: ReplayState, ctx: ReplayContext): void {
-  for (const buf of [...ctx.buffers]) unmap_buffer(st, buf);
+  // unmap_buffer() deletes each from the set as it goes, which a Set's iteration allows
+  for (const buf of ctx.buffers) unmap_buffer(st, buf);
 }
 
 function step_dma_unmap(st: ReplayState, step: Step & { kind: 'dma_unmap' }): void {
