@@ -1,9 +1,9 @@
-// How the harness runs. `npm run compare` first compiles harness/ into build/ (tsc with
-// tsconfig.build.json, incremental) and runs that JavaScript with source maps on: no TypeScript
-// loader to start in the main thread and in every worker, and stack traces still name the .ts
-// lines. The tests import the TypeScript directly (vitest), and `tsx harness/cli.ts` works too.
-// Variants are TypeScript either way and are never compiled ahead: a folder added under
-// variants/ is picked up as it is.
+// How the harness runs. `npm run compare` (harness/compare.mjs) compiles harness/ into build/
+// when a source changed (tsc with tsconfig.build.json, incremental) and runs that JavaScript
+// with source maps on: no TypeScript loader to start in the main thread and in every worker,
+// and stack traces still name the .ts lines. The tests import the TypeScript directly
+// (vitest), and `tsx harness/cli.ts` works too. Variants are TypeScript either way and are
+// never compiled ahead: a folder added under variants/ is picked up as it is.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
