@@ -8,24 +8,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PROGRESS_DESIGN_COST, type Job, type JobReply, type WorkerMessage } from './jobs.ts';
 import { load_variant, design_cost } from '../variants.ts';
-import { load_scenario, read_scenario_file } from '../scenario/load.ts';
-import { ScenarioError, type Scenario } from '../scenario/types.ts';
+import { ScenarioError } from '../scenario/types.ts';
+import { scenario_cached } from './scenario-cache.ts';
 import { scenario_digest } from '../scenario/digest.ts';
 import { run_scenario } from './run.ts';
 
 const progress = new Int32Array(workerData.progress as SharedArrayBuffer);
 let nonce = 0;
 
-/** The last scenario this worker read. Jobs come grouped by scenario and a run leaves its
- *  Scenario as it found it (boot() gives the device tree fresh refcounts), so the next variant
- *  on the same file reuses it instead of expanding its repeats again. Keyed by the text. */
-let last: { file: string; text: string; scn: Scenario } | null = null;
-
-function scenario_of(file: string): Scenario {
-  const text = read_scenario_file(file);
-  if (last?.file !== file || last.text !== text) last = { file, text, scn: load_scenario(file, text) };
-  return last.scn;
-}
 let stray_error = false;
 
 process.on('uncaughtException', () => { stray_error = true; });
@@ -34,7 +24,7 @@ process.on('unhandledRejection', () => { stray_error = true; });
 /** Check a scenario file; the worker keeps what it loaded for the runs that follow. */
 function check_scenario(file: string): JobReply {
   try {
-    return { type: 'scenario', digest: scenario_digest(scenario_of(file)) };
+    return { type: 'scenario', digest: scenario_digest(scenario_cached(file)) };
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
     return { type: 'bad-scenario', error: { file: e.file, line: e.line, col: e.col, message: e.detail } };
@@ -54,7 +44,7 @@ async function handle(job: Job): Promise<JobReply> {
     return { type: 'loaded', info: { name: v.name, expect: v.expect, summary: v.summary, series: v.series, cost }, error: null };
   }
   if (!lv.variant) return { type: 'failed', message: `the variant did not load this time: ${lv.error ?? 'no error given'}` };
-  const scn = scenario_of(job.file);
+  const scn = scenario_cached(job.file);
   return { type: 'result', result: run_scenario(scn, lv.variant, { on_step: (index) => Atomics.store(progress, 0, index), memory: job.memory }) };
 }
 
