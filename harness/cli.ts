@@ -205,7 +205,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
       // the names may not be known yet: the files' and folders' stand in for them
       const ids = files.map((f, i) => { const r = first[i]!; return r.type === 'scenario' ? r.digest.id : shown_path(f); });
       const names = dirs.map(variant_dir_name).filter((n) => !o.variants || o.variants.includes(n));
-      throw new Interrupted(ids.flatMap((id) => names.map((n) => `${id} x ${n}`)), 'loading the variants');
+      throw new Interrupted(ids.flatMap((id) => names.map((n) => `${id} x ${n}`)), 'checking the scenarios and loading the variants');
     }
     const scenarios = checked_scenarios(files, first.slice(0, files.length), o.timeout, errors);
     let loaded = variant_entries(dirs, first.slice(files.length), o.timeout);

@@ -15,7 +15,6 @@ import { run_scenario } from './run.ts';
 
 const progress = new Int32Array(workerData.progress as SharedArrayBuffer);
 let nonce = 0;
-
 let stray_error = false;
 
 process.on('uncaughtException', () => { stray_error = true; });
