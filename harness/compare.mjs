@@ -29,7 +29,8 @@ function newest(dir) {
 const inputs = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => mtime(join(ROOT, f)));
 if (mtime(STAMP) < Math.max(newest(join(ROOT, 'harness')), ...inputs)) {
   const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 2);
+  if (r.error) process.stderr.write(`compare: cannot compile the harness: ${r.error.message} (did npm ci run?)\n`);
+  if (r.status !== 0) process.exit(r.status || 2);
   writeFileSync(STAMP, '');
 }
 await import(pathToFileURL(join(ROOT, 'build', 'harness', 'cli.js')).href);
