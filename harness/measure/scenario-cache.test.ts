@@ -6,22 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scenario_cached } from './scenario-cache.ts';
+import { SMMU_CLIENT_DTS } from '../kernel/test-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'scenario-cache-'));
 const file = join(dir, 's.yaml');
 const text = (summary: string) => `scenario: s
 summary: ${summary}
-devicetree: |
-  smmu: iommu@15000000 {
-      compatible = "arm,mmu-500";
-      #iommu-cells = <2>;
-  };
-  host: host@b000000 {
-      compatible = "test,host";
-      iommu-map = <0 &smmu 0x200 0x0 1>;
-  };
+devicetree: |${SMMU_CLIENT_DTS}
 steps:
-  - probe: host
+  - probe: client
 `;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,12 +39,12 @@ describe('scenario_cached', () => {
   it('loads again when something changed the device tree (a variant holds its nodes)', () => {
     writeFileSync(file, text('three'));
     const a = scenario_cached(file);
-    const host = a.dt.root.children.find((np) => np.name === 'host')!;
-    host.properties.get('iommu-map')!.cells![2] = 0x300;
+    const client = a.dt.root.children.find((np) => np.name === 'client')!;
+    client.properties.get('iommus')!.cells![1] = 0x300;
     const b = scenario_cached(file);
     expect(b).not.toBe(a);
-    expect(b.dt.root.children.find((np) => np.name === 'host')!.properties.get('iommu-map')!.cells![2]).toBe(0x200);
-    host.properties.delete('compatible');
+    expect(b.dt.root.children.find((np) => np.name === 'client')!.properties.get('iommus')!.cells![1]).toBe(0x100);
+    client.properties.delete('compatible');
     expect(scenario_cached(file)).toBe(b); // b is intact
   });
 });
