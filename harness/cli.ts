@@ -85,6 +85,17 @@ function scenario_files(paths: string[]): string[] {
   return files;
 }
 
+/** Why a load job (a scenario check or a variant load) gave no answer of its own. */
+function no_answer(reply: JobReply, timeout_s: number): string {
+  if (reply.type === 'timeout') {
+    return reply.step === PROGRESS_DESIGN_COST
+      ? `boot() did not return within ${timeout_s} s (booting it on an empty device tree for the design cost)`
+      : `loading did not finish within ${timeout_s} s`;
+  }
+  if (reply.type === 'crash') return `the worker loading it died: ${reply.message}`;
+  return reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
+}
+
 /** The scenario files as the workers found them: a broken one becomes an input error and the
  *  rest still run. */
 function checked_scenarios(files: string[], replies: JobReply[], timeout_s: number, errors: InputError[]): ScenarioDigest[] {
@@ -93,12 +104,7 @@ function checked_scenarios(files: string[], replies: JobReply[], timeout_s: numb
   files.forEach((file, i) => {
     const reply = replies[i]!;
     if (reply.type === 'bad-scenario') return void errors.push(reply.error);
-    if (reply.type !== 'scenario') {
-      const why = reply.type === 'timeout' ? `loading it did not finish within ${timeout_s} s`
-        : reply.type === 'crash' ? `the worker loading it died: ${reply.message}`
-        : reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
-      return void errors.push({ file, line: 1, col: 1, message: why });
-    }
+    if (reply.type !== 'scenario') return void errors.push({ file, line: 1, col: 1, message: no_answer(reply, timeout_s) });
     const scn = reply.digest;
     const first = seen.get(scn.id);
     if (first) return void errors.push({ file, line: scn.id_pos.line, col: scn.id_pos.col, message: `duplicate scenario identifier '${scn.id}' (also in ${first})` });
@@ -155,10 +161,7 @@ function variant_entries(dirs: string[], replies: JobReply[], timeout_s: number)
     const name = variant_dir_name(dir);
     const index = shown_path(join(dir, 'index.ts'));
     if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
-    const why = reply.type === 'timeout'
-      ? reply.step === PROGRESS_DESIGN_COST ? `boot() did not return within ${timeout_s} s (booting it on an empty device tree for the design cost)` : `loading did not finish within ${timeout_s} s`
-      : reply.type === 'crash' ? `the worker loading it died: ${reply.message}` : reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
-    return { dir, name, info: null, error: `${index}: ${why}` };
+    return { dir, name, info: null, error: `${index}: ${no_answer(reply, timeout_s)}` };
   });
   // two folders claiming one name would mix their results: the later folder is not run
   const owner = new Map<string, string>();
