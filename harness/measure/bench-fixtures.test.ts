@@ -17,7 +17,7 @@ import type { iommu_domain } from '../kernel/iommu/iommu-types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import {
   BATCH_CONTEXT, BATCH_DMA, BATCH_TRANSLATE, COLD_WINDOW, FixtureError, SPARSE_MAPPINGS, banks_in_use,
-  batch_cold, batch_context, batch_dma, batch_flat, batch_hot, batch_sparse, cold_fixture, context_fixture,
+  batch_context, batch_dma, batch_flat, batch_translate, cold_fixture, context_fixture,
   dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, sparse_fixture,
   verify_context, verify_dma, verify_walk, type Walk,
 } from './bench-fixtures.ts';
@@ -48,7 +48,7 @@ describe('translate-hot and flat-lookup', () => {
   it('after the warm-up (verification), a batch hits the IOTLB on every transaction and reaches the right bytes', () => {
     const { walk, flat } = hot_fixture(fixture_base(scn, works));
     expect(verify_walk(walk)).toBeNull();
-    expect(counted(walk, () => batch_hot(walk, never))).toEqual({ hits: BATCH_TRANSLATE, misses: 0 });
+    expect(counted(walk, () => batch_translate(walk, never))).toEqual({ hits: BATCH_TRANSLATE, misses: 0 });
     expect(counted(walk, () => { expect(verify_walk(walk)).toBeNull(); })).toEqual({ hits: BATCH_TRANSLATE, misses: 0 });
     // the floor walks the same addresses
     expect(flat.iovas).toBe(walk.iovas);
@@ -59,7 +59,7 @@ describe('translate-hot and flat-lookup', () => {
     const { walk } = hot_fixture(fixture_base(scn, works));
     let t = 0;
     const clock = (): number => (t += 2);
-    expect(batch_hot(walk, clock)).toEqual({ overriddenDuration: 2 / BATCH_TRANSLATE, overriddenIterationCost: 2 });
+    expect(batch_translate(walk, clock)).toEqual({ overriddenDuration: 2 / BATCH_TRANSLATE, overriddenIterationCost: 2 });
   });
 });
 
@@ -67,7 +67,7 @@ describe('translate-cold', () => {
   it('every transaction of a batch misses the IOTLB, in every batch, and still reaches its byte', () => {
     const walk = cold_fixture(fixture_base(scn, works));
     expect(counted(walk, () => { expect(verify_walk(walk)).toBeNull(); })).toEqual({ hits: 0, misses: BATCH_TRANSLATE });
-    for (let i = 0; i < 3; i++) expect(counted(walk, () => batch_cold(walk, never))).toEqual({ hits: 0, misses: BATCH_TRANSLATE });
+    for (let i = 0; i < 3; i++) expect(counted(walk, () => batch_translate(walk, never))).toEqual({ hits: 0, misses: BATCH_TRANSLATE });
   });
 
   it('each miss walks all four levels down to a level-3 page, over dense mappings', () => {
@@ -101,7 +101,7 @@ describe('translate-cold-sparse', () => {
     // not a dense run: the median gap between neighbours is far beyond a table's reach (2 MiB)
     const gaps = pages.sort((x, y) => x - y).slice(1).map((p, i) => p - pages[i]!).sort((x, y) => x - y);
     expect(gaps[gaps.length >> 1]! * 4096).toBeGreaterThan(2 ** 30);
-    expect(counted(walk, () => batch_sparse(walk, never))).toEqual({ hits: 0, misses: BATCH_TRANSLATE });
+    expect(counted(walk, () => batch_translate(walk, never))).toEqual({ hits: 0, misses: BATCH_TRANSLATE });
   });
 });
 

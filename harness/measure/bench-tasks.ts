@@ -5,7 +5,7 @@ import { Bench, type Task } from 'tinybench';
 import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import {
-  FixtureError, batch_cold, batch_context, batch_dma, batch_flat, batch_hot, batch_sparse, cold_fixture, context_fixture,
+  FixtureError, batch_context, batch_dma, batch_flat, batch_translate, cold_fixture, context_fixture,
   dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, sparse_fixture,
   verify_context, verify_dma, verify_walk, type BatchTime,
 } from './bench-fixtures.ts';
@@ -108,15 +108,15 @@ export function prepare(variant: Variant, scn: Scenario | null, scale: Scenario 
 function prepare_rows(p: Prepared, variant: Variant, scn: Scenario): void {
   add(p, ['flat-lookup', 'translate-hot'], () => {
     const { walk, flat } = hot_fixture(fixture_base(scn, variant));
-    return { batches: [['flat-lookup', (now) => batch_flat(flat, now)], ['translate-hot', (now) => batch_hot(walk, now)]], problem: verify_walk(walk) };
+    return { batches: [['flat-lookup', (now) => batch_flat(flat, now)], ['translate-hot', (now) => batch_translate(walk, now)]], problem: verify_walk(walk) };
   });
   add(p, ['translate-cold'], () => {
     const walk = cold_fixture(fixture_base(scn, variant));
-    return { batches: [['translate-cold', (now) => batch_cold(walk, now)]], problem: verify_walk(walk) };
+    return { batches: [['translate-cold', (now) => batch_translate(walk, now)]], problem: verify_walk(walk) };
   });
   add(p, ['translate-cold-sparse'], () => {
     const walk = sparse_fixture(fixture_base(scn, variant));
-    return { batches: [['translate-cold-sparse', (now) => batch_sparse(walk, now)]], problem: verify_walk(walk) };
+    return { batches: [['translate-cold-sparse', (now) => batch_translate(walk, now)]], problem: verify_walk(walk) };
   });
   add(p, ['dma-map-unmap'], () => {
     const f = dma_fixture(fixture_base(scn, variant));

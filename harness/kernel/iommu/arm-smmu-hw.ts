@@ -107,8 +107,8 @@ export interface arm_smmu_hw {
   /** cache: context bank -> how many stream map entries route to it */
   cb_smes: Uint16Array;
   /**
-   * The IOTLB, two doubles per entry: the tag page_va * 16 + asid (exact below 2^52; -1 when
-   * invalid) and the data page_pa + 1 if writable.
+   * The IOTLB, two doubles per entry: the tag (iotlb_tag(): page number * 65536 + ASID; -1 when
+   * invalid) and the data: the page's physical address, or -1 - that address when read-only.
    */
   tlb: Float64Array;
   /** per ASID, 1 once a walk filled an entry for it since its last TLBIASID: the model's
@@ -279,8 +279,14 @@ export function smmu_hw_write_scr0(hw: arm_smmu_hw, usfcfg: boolean): void {
 // TLB maintenance (TLBIASID, TLBIVA, TLBIALL)
 // ---------------------------------------------------------------------------------------------
 
+/** The entry a page of an ASID lives in (direct-mapped, hashed by ASID): the tag's index. */
 function iotlb_slot(asid: number, iova: number): number {
-  return (((iova >>> 12) ^ (asid * 0x9e5)) & (SMMU_IOTLB_ENTRIES - 1)) << 1;
+  return ((Math.floor(iova / 4096) ^ (asid * 0x9e5)) & (SMMU_IOTLB_ENTRIES - 1)) << 1;
+}
+
+/** The tag of a page of an ASID: page number * 65536 + ASID (exact below 2^52). */
+function iotlb_tag(asid: number, iova: number): number {
+  return Math.floor(iova / 4096) * 65536 + asid;
 }
 
 function iotlb_tag_asid(tag: number): number {
@@ -312,7 +318,7 @@ export function smmu_hw_tlbi_va(hw: arm_smmu_hw, asid: number, iova: number, siz
   }
   for (let va = start; va < end; va += 4096) {
     const i = iotlb_slot(asid, va);
-    if (tlb[i] === va * 16 + asid) tlb[i] = -1;
+    if (tlb[i] === iotlb_tag(asid, va)) tlb[i] = -1;
   }
 }
 
@@ -323,15 +329,11 @@ export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HOT PATH: one device transaction.
-// This section is written differently from the rest of the model on purpose: benchmarks send
-// millions of transactions through it. It reads typed arrays only (two derived caches, the
-// packed IOTLB and, on a miss, the page-table pool), allocates nothing, and writes numbers as
-// literals with the name in a comment, because in Node 20 each use of a module-level const is
-// a load from the module context. An IOTLB hit and a miss that walks to a valid descriptor are
-// handled here; everything else (stream-mapping outcomes, bypass, faults) goes to
-// smmu_hw_translate_slow(), whose call V8 sees rarely and so does not inline: smmu_hw_translate
-// stays small enough to be inlined into its caller's loop, where its result is never boxed.
+// Translation. smmu_hw_translate() is one transaction, written plainly: what the scenario
+// replay and the tests send. smmu_hw_translate_burst() is a burst of transactions from one
+// stream, as a DMA engine issues them for a buffer, with the same outcome for each as
+// smmu_hw_translate() would give (bench-fixtures.test.ts compares the two): what the
+// benchmarks send, millions at a time.
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -340,89 +342,166 @@ export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
  * An unmatched stream with USFCFG clear, an S2CR of type bypass, or a disabled context bank
  * (SCTLR.M = 0) pass the address through untranslated.
  *
- * The IOTLB is looked up first (a hit counts in iotlb_hits); a miss (counted in iotlb_misses)
- * walks the table from TTBR0 and fills the entry with the leaf found, whatever the access, as
- * the SMMU caches a walk's result before checking permissions.
+ * A translating bank looks the IOTLB up first (a hit counts in iotlb_hits); a miss (counted in
+ * iotlb_misses) walks the table from TTBR0 and fills the entry with the leaf found, whatever
+ * the access, as the SMMU caches a walk's result before checking permissions.
  */
 export function smmu_hw_translate(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
-  const asid = sid >>> 16 ? -1 : hw.sid_asid[sid]!;
-  if (asid >= 0) {
-    const off = iova & 0xfff;
-    const i = (((iova >>> 12) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
-    const tlb = hw.tlb;
-    // a hit and a miss each end on their own return: merged, the hit would pay for the walk
-    if (tlb[i] === (iova - off) * 16 + asid) {
-      hw.iotlb_hits++;
-      const data = tlb[i + 1]!;
-      const writable = data & 1;
-      if (writable || !write) return data - writable + off;
-    } else {
-      hw.iotlb_misses++;
-      const data = smmu_hw_walk_fill(hw, hw.sid_route[sid]!, asid, iova, i, (iova - off) * 16 + asid);
-      if (data >= 0) {
-        const writable = data & 1;
-        if (writable || !write) return data - writable + off;
-      }
-    }
+  const route = sid >>> 16 ? ROUTE_UNMATCHED : hw.sid_route[sid]!;
+  if (route < 0) return smmu_hw_route_fault(hw, route, sid, iova, write);
+  const cb = route;
+  const asid = hw.cb_ctx[cb]!;
+  if (asid < 0) return iova; // SCTLR.M clear: no translation
+  const i = iotlb_slot(asid, iova);
+  const tag = iotlb_tag(asid, iova);
+  let data: number;
+  if (hw.tlb[i] === tag) {
+    hw.iotlb_hits++;
+    data = hw.tlb[i + 1]!;
+  } else {
+    hw.iotlb_misses++;
+    const pte = smmu_hw_walk(hw, cb, iova);
+    if (pte < 0) return smmu_hw_context_fault(hw, cb, SMMU_FAULT_TRANSLATION, sid, iova, write);
+    const page = pte - (pte & ARM_LPAE_PTE_ATTR_MASK) + ((iova % ARM_LPAE_BLOCK_SIZE[hw.walk_level]!) - (iova % 4096));
+    data = pte & ARM_LPAE_PTE_AP_RDONLY ? -1 - page : page;
+    hw.tlb[i] = tag;
+    hw.tlb[i + 1] = data;
+    hw.asid_filled[asid] = 1;
   }
-  return smmu_hw_translate_slow(hw, sid, iova, write);
+  if (data < 0 && write) {
+    hw.walk_level = 3;
+    return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
+  }
+  return (data < 0 ? -1 - data : data) + (iova % 4096);
 }
 
 /**
- * The table walk of a miss: from the start level down to the leaf that maps `iova` in bank
- * `cb`, then the IOTLB fill at slot `i` with `tag` for `asid`. Returns the entry's data (page physical
- * address + 1 if writable), or -1 when no valid leaf maps it (nothing filled: the slow path
- * walks again to raise the fault). Level 0 holds tables only, level 3 pages only (4 KiB
- * granule). The index bits come from int32 arithmetic on the two halves of the (up to 48-bit)
- * address: two float-to-int conversions per walk instead of one per level.
+ * A burst from stream `sid`: transaction k at iovas[k], its outcome in out[k], each exactly
+ * as smmu_hw_translate() gives it (counters, IOTLB fills and faults included).
+ *
+ * The runs of IOTLB hits and of misses that walk to a usable leaf, the common cases, go through
+ * two loops that read typed arrays only and allocate nothing; whatever else a transaction
+ * meets (a stream that does not translate, a fault) goes through smmu_hw_translate(). Each loop
+ * still matches the stream, looks the IOTLB up and walks per transaction: it only keeps the
+ * arrays it reads in locals, and its counts in a register until it stops. Numbers are written
+ * as literals with the name in a comment, because in Node 20 each use of a module-level const
+ * is a load from the module context.
  */
-function smmu_hw_walk_fill(hw: arm_smmu_hw, cb: number, asid: number, iova: number, i: number, tag: number): number {
-  if (iova >= hw.cb_va_limit[cb]!) return -1;
-  const ptes = hw.pool.ptes; // two 32-bit words per descriptor, low word first
-  const start = hw.cb_start_level[cb]!;
-  let base = hw.cb_ttbr0[cb]!;
-  const lo = iova >>> 0;
-  const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
-  let w = 0; // the low word of the descriptor read last; its high word is read at the leaf only
-  let d = 0;
-  let mask = 0xfff; // offset bits of the leaf found (block size - 1)
-  // unrolled: level 0 (tables only), 1 and 2 (table or block), 3 (page); a table descriptor
-  // keeps its address in the low word (io-pgtable-arm.ts)
-  walk: {
-    if (start === 0) {
-      w = ptes[(base + ((hi >>> 7) & 511)) << 1]!;
-      if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_TABLE */) return -1;
-      base = (w >>> 12) << 9;
+export function smmu_hw_translate_burst(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: Float64Array, write: boolean): void {
+  const n = iovas.length;
+  let k = 0;
+  while (k < n) {
+    const next = iotlb_miss_run(hw, sid, iovas, out, iotlb_hit_run(hw, sid, iovas, out, k, write), write);
+    if (next > k) {
+      k = next;
+      continue;
     }
-    if (start <= 1) {
-      d = base + (((hi << 2) | (lo >>> 30)) & 511);
-      w = ptes[d << 1]!;
-      if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
-        mask = 0x3fffffff;
-        break walk;
-      }
-      if ((w & 3) !== 3) return -1;
-      base = (w >>> 12) << 9;
-    }
-    d = base + ((lo >>> 21) & 511);
-    w = ptes[d << 1]!;
-    if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
-      mask = 0x1fffff;
-      break walk;
-    }
-    if ((w & 3) !== 3) return -1;
-    d = ((w >>> 12) << 9) + ((lo >>> 12) & 511);
-    w = ptes[d << 1]!;
-    if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_PAGE */) return -1;
+    out[k] = smmu_hw_translate(hw, sid, iovas[k]!, write);
+    k++;
   }
-  // the page of iova inside the leaf: its offset within the block, less the page offset;
-  // + 1 when writable (AP[2] clear)
-  const data = ptes[(d << 1) + 1]! * 4294967296 + (((w & ~0xfff) | (lo & mask & ~0xfff)) >>> 0) + (((w >>> 7) & 1) ^ 1 /* ARM_LPAE_PTE_AP_RDONLY */);
-  const tlb = hw.tlb;
-  tlb[i] = tag;
-  tlb[i + 1] = data;
-  hw.asid_filled[asid] = 1;
-  return data;
+}
+
+/** Transactions from `k` on while each hits the IOTLB with the access allowed: the index of
+ *  the first that does not. */
+function iotlb_hit_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: Float64Array, k: number, write: boolean): number {
+  const from = k;
+  if (sid >>> 16 === 0) {
+    const sid_asid = hw.sid_asid;
+    const tlb = hw.tlb;
+    for (; k < iovas.length; k++) {
+      const asid = sid_asid[sid]!; // stream match: the ASID of its enabled bank
+      if (asid < 0) break;
+      const iova = iovas[k]!;
+      const pn = Math.floor(iova * 2.44140625e-4 /* 2^-12 */);
+      const i = (((pn | 0) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
+      if (tlb[i] !== pn * 65536 + asid) break;
+      const data = tlb[i + 1]!;
+      if (data < 0) break; // read-only: smmu_hw_translate() checks the access
+      out[k] = data + (iova - pn * 4096);
+    }
+  }
+  hw.iotlb_hits += k - from;
+  return k;
+}
+
+/**
+ * Transactions from `k` on while each misses the IOTLB and walks to a leaf that allows the
+ * access: each walk fills its entry. The index of the first that does not (it hits, or needs
+ * smmu_hw_translate(): nothing is counted or filled for it here).
+ *
+ * The walk is unrolled: level 0 (tables only), 1 and 2 (table or block), 3 (page). Its index
+ * bits come from int32 arithmetic on the two halves of the (up to 48-bit) address; a table
+ * descriptor keeps its address in the low word (io-pgtable-arm.ts), a leaf's high word is read
+ * at the end only.
+ */
+function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: Float64Array, k: number, write: boolean): number {
+  const from = k;
+  let asid = -1;
+  if (sid >>> 16 === 0) {
+    const sid_asid = hw.sid_asid;
+    const tlb = hw.tlb;
+    const ptes = hw.pool.ptes; // two 32-bit words per descriptor, low word first
+    // the bank's registers: nothing in a run writes registers, so they are read once
+    const cb = Math.max(hw.sid_route[sid]!, 0);
+    const pgd = hw.cb_ttbr0[cb]!;
+    const start = hw.cb_start_level[cb]!;
+    const va_limit = hw.cb_va_limit[cb]!;
+    for (; k < iovas.length; k++) {
+      asid = sid_asid[sid]!;
+      if (asid < 0) break;
+      const iova = iovas[k]!;
+      const pn = Math.floor(iova * 2.44140625e-4 /* 2^-12 */);
+      const i = (((pn | 0) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
+      const tag = pn * 65536 + asid;
+      if (tlb[i] === tag) break;
+      if (iova >= va_limit) break;
+      let base = pgd;
+      const lo = iova >>> 0;
+      const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
+      let w = 0; // the low word of the descriptor read last
+      let d = 0;
+      let mask = 0xfff; // offset bits of the leaf found (block size - 1)
+      walk: {
+        if (start === 0) {
+          w = ptes[(base + ((hi >>> 7) & 511)) << 1]!;
+          if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_TABLE */) break;
+          base = (w >>> 12) << 9;
+        }
+        if (start <= 1) {
+          d = base + (((hi << 2) | (lo >>> 30)) & 511);
+          w = ptes[d << 1]!;
+          if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
+            mask = 0x3fffffff;
+            break walk;
+          }
+          if ((w & 3) !== 3) break;
+          base = (w >>> 12) << 9;
+        }
+        d = base + ((lo >>> 21) & 511);
+        w = ptes[d << 1]!;
+        if ((w & 3) === 1 /* ARM_LPAE_PTE_TYPE_BLOCK */) {
+          mask = 0x1fffff;
+          break walk;
+        }
+        if ((w & 3) !== 3) break;
+        d = ((w >>> 12) << 9) + ((lo >>> 12) & 511);
+        w = ptes[d << 1]!;
+        if ((w & 3) !== 3 /* ARM_LPAE_PTE_TYPE_PAGE */) break;
+      }
+      // the page of iova inside the leaf: its offset within the block, less the page offset
+      const page = ptes[(d << 1) + 1]! * 4294967296 + (((w & ~0xfff) | (lo & mask & ~0xfff)) >>> 0);
+      const rdonly = w & 0x80; /* ARM_LPAE_PTE_AP_RDONLY */
+      if (rdonly && write) break;
+      tlb[i] = tag;
+      tlb[i + 1] = rdonly ? -1 - page : page;
+      out[k] = page + (iova - pn * 4096);
+    }
+  }
+  if (k > from) {
+    hw.iotlb_misses += k - from;
+    hw.asid_filled[asid] = 1; // no register changes inside a run: one ASID throughout
+  }
+  return k;
 }
 
 /**
@@ -451,29 +530,6 @@ function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number): number {
   const pte = pte_read(ptes, base + arm_lpae_lvl_idx(iova, 3));
   hw.walk_level = 3;
   return (pte & ARM_LPAE_PTE_TYPE_MASK) === ARM_LPAE_PTE_TYPE_PAGE ? pte : SMMU_FAULT_TRANSLATION;
-}
-
-/**
- * Everything smmu_hw_translate() does not finish: the stream-mapping outcomes, a disabled
- * bank, and the faults of a translating bank (the IOTLB lookup and its counting already
- * happened there): a hit or a fresh fill without write permission is a permission fault, a
- * walk that found no leaf a translation fault.
- */
-function smmu_hw_translate_slow(hw: arm_smmu_hw, sid: number, iova: number, write: boolean): number {
-  const route = sid >>> 16 ? ROUTE_UNMATCHED : hw.sid_route[sid]!;
-  if (route < 0) return smmu_hw_route_fault(hw, route, sid, iova, write);
-  const cb = route;
-  const asid = hw.cb_ctx[cb]!;
-  if (asid < 0) return iova; // SCTLR.M clear: no translation
-  const i = iotlb_slot(asid, iova);
-  const off = iova & 0xfff;
-  if (hw.tlb[i] === (iova - off) * 16 + asid) {
-    // the entry is there, without write permission
-    hw.walk_level = 3;
-    return smmu_hw_context_fault(hw, cb, SMMU_FAULT_PERMISSION, sid, iova, write);
-  }
-  const pte = smmu_hw_walk(hw, cb, iova);
-  return smmu_hw_context_fault(hw, cb, pte < 0 ? pte : SMMU_FAULT_TRANSLATION, sid, iova, write);
 }
 
 /**
@@ -528,6 +584,6 @@ function smmu_hw_context_fault(hw: arm_smmu_hw, cb: number, code: number, sid: n
 }
 
 // Kept next to the walker so a change of descriptor format shows up as a type error here: the
-// hot path writes these as literals.
+// burst loops write these as literals.
 void ([ARM_LPAE_PTE_TYPE_MASK, ARM_LPAE_PTE_TYPE_TABLE, ARM_LPAE_PTE_TYPE_BLOCK, ARM_LPAE_PTE_TYPE_PAGE, ARM_LPAE_PTE_ATTR_MASK] satisfies [3, 3, 1, 3, 0xfff]);
-if (ARM_LPAE_PTE_AP_RDONLY !== 0x80) throw new Error('arm-smmu-hw.ts: the hot path assumes AP[2] (read-only) is bit 7');
+if (ARM_LPAE_PTE_AP_RDONLY !== 0x80) throw new Error('arm-smmu-hw.ts: the burst loops assume AP[2] (read-only) is bit 7');

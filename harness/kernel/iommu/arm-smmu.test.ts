@@ -2,8 +2,10 @@
 // arm_smmu_probe_device / arm_smmu_master_alloc_smes / arm_smmu_find_sme, arm_smmu_release_device,
 // arm_smmu_device_group, arm_smmu_attach_dev / arm_smmu_init_domain_context, arm_smmu_domain_free,
 // arm_smmu_iotlb_sync, arm_smmu_flush_iotlb_all, arm_smmu_context_fault, arm_smmu_global_fault)
-// and the SMMUv2 hardware of arm-smmu-hw.ts (stream matching, S2CR, IOTLB, smmu_hw_translate).
+// and the SMMUv2 hardware of arm-smmu-hw.ts (stream matching, S2CR, IOTLB, smmu_hw_translate,
+// and smmu_hw_translate_burst, which must give each transaction of a burst the same outcome).
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { device } from '../base/device.ts';
 import { EINVAL, ENOSPC, ENOSYS } from '../errno.ts';
 import { kernel_alloc, type Kernel, type smmu_hw_config } from '../kernel.ts';
@@ -14,8 +16,8 @@ import { SZ_2M, SZ_4K } from './io-pgtable-arm.ts';
 import { arm_smmu_device_probe, arm_smmu_from_iommu, arm_smmu_leaks, type arm_smmu_device } from './arm-smmu.ts';
 import {
   S2CR_TYPE_BYPASS, S2CR_TYPE_FAULT, S2CR_TYPE_TRANS, SMMU_FAULT_PERMISSION, SMMU_FAULT_S2CR, SMMU_FAULT_STREAM_MATCH_CONFLICT,
-  SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, smmu_hw_translate, smmu_hw_translate_quiet, smmu_hw_write_context_bank,
-  smmu_hw_write_s2cr, smmu_hw_write_smr,
+  SMMU_FAULT_TRANSLATION, SMMU_FAULT_UNIDENTIFIED_STREAM, SMMU_IOTLB_ENTRIES, smmu_hw_translate, smmu_hw_translate_burst,
+  smmu_hw_translate_quiet, smmu_hw_write_context_bank, smmu_hw_write_s2cr, smmu_hw_write_smr,
 } from './arm-smmu-hw.ts';
 import { SZ_1G } from './io-pgtable-arm.ts';
 
@@ -433,5 +435,72 @@ describe('IOTLB (tagged by ASID, TLBIVA / TLBIASID)', () => {
     b.smmu.ops.map_pages(d, 0x7000, 0x8000_7000, SZ_4K, 1, RW);
     expect(b.smmu.ops.iova_to_phys(d, 0x7abc)).toBe(0x8000_7abc);
     expect(b.smmu.ops.iova_to_phys(d, 0x8000)).toBe(0);
+  });
+});
+
+describe('smmu_hw_translate_burst: a burst is its transactions one by one', () => {
+  /** Two streams with a domain each (the second's pages at the same IOVAs, so the two ASIDs
+   *  share IOTLB entries), a third stream with no mapping. Pages: read-write, read-only, a
+   *  2 MiB block, a twin one IOTLB apart, and holes. */
+  function system(bypass: boolean): Bench {
+    const b = bench({ bypass });
+    const a = probe(b, 'a', [[0x10]]).dev;
+    const c = probe(b, 'c', [[0x20]]).dev;
+    const da = attach_new_domain(b, a);
+    const dc = attach_new_domain(b, c);
+    for (const [d, pa] of [[da, 0x8000_0000], [dc, 0x8800_0000]] as const) {
+      b.smmu.ops.map_pages(d, 0x10_0000, pa, SZ_4K, 4, RW);
+      b.smmu.ops.map_pages(d, 0x10_4000, pa + 0x4000, SZ_4K, 1, IOMMU_READ);
+      b.smmu.ops.map_pages(d, SZ_2M, pa + SZ_2M, SZ_2M, 1, RW);
+      b.smmu.ops.map_pages(d, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K, pa + 0x10_0000, SZ_4K, 1, RW);
+      b.smmu.ops.map_pages(d, 0xfff0_0000, pa + 0x20_0000, SZ_4K, 1, RW);
+    }
+    return b;
+  }
+  const IOVAS = [0x10_0000, 0x10_1040, 0x10_3ffc, 0x10_4008, 0x10_5000, SZ_2M, SZ_2M + 0x1_2345, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K + 8, 0xfff0_0ff0, 0, 2 ** 47];
+  const SIDS = [0x10, 0x20, 0x30];
+  const burst_arb = fc.record({
+    bypass: fc.boolean(),
+    bursts: fc.array(fc.record({
+      sid: fc.constantFrom(...SIDS),
+      write: fc.boolean(),
+      iovas: fc.array(fc.constantFrom(...IOVAS), { minLength: 1, maxLength: 24 }),
+    }), { minLength: 1, maxLength: 6 }),
+  });
+
+  /** what a run leaves behind: outcomes, counters, IOTLB, fault registers and the event log */
+  function trace(b: Bench, outs: number[][]): unknown {
+    const hw = b.smmu.hw;
+    const tlb: number[][] = [];
+    for (let i = 0; i < hw.tlb.length; i += 2) if (hw.tlb[i] !== -1) tlb.push([i, hw.tlb[i]!, hw.tlb[i + 1]!]);
+    const filled = [...hw.asid_filled.keys()].filter((asid) => hw.asid_filled[asid]);
+    return { outs, hits: hw.iotlb_hits, misses: hw.iotlb_misses, tlb, filled, gfsr: hw.gfsr, fsr: [...hw.cb_fsr], far: [...hw.cb_far], events: b.k.log.events.slice() };
+  }
+
+  it('gives each transaction the outcome, counting, IOTLB fill and fault of smmu_hw_translate (property, 200 runs)', () => {
+    const out = fc.check(fc.property(burst_arb, ({ bypass, bursts }) => {
+      const one = system(bypass);
+      const many = system(bypass);
+      const outs_one = bursts.map(({ sid, write, iovas }) => iovas.map((iova) => smmu_hw_translate(one.smmu.hw, sid, iova, write)));
+      const outs_many = bursts.map(({ sid, write, iovas }) => {
+        const res = new Float64Array(iovas.length);
+        smmu_hw_translate_burst(many.smmu.hw, sid, Float64Array.from(iovas), res, write);
+        return [...res];
+      });
+      expect(trace(many, outs_many)).toEqual(trace(one, outs_one));
+    }), { seed: 20261124, numRuns: 200 });
+    if (out.failed) throw new Error(fc.defaultReportMessage(out) ?? 'property failed');
+  });
+
+  it('a read of a read-only page translates from the IOTLB; a write to it is a permission fault', () => {
+    const b = system(false);
+    const hw = b.smmu.hw;
+    const res = new Float64Array(3);
+    smmu_hw_translate_burst(hw, 0x10, Float64Array.from([0x10_4008, 0x10_4010, 0x10_0004]), res, false);
+    expect([...res]).toEqual([0x8000_4008, 0x8000_4010, 0x8000_0004]);
+    expect([hw.iotlb_hits, hw.iotlb_misses]).toEqual([1, 2]);
+    smmu_hw_translate_burst(hw, 0x10, Float64Array.from([0x10_0004, 0x10_4008]), res, true);
+    expect([res[0], res[1]]).toEqual([0x8000_0004, SMMU_FAULT_PERMISSION]);
+    expect(events(b.k, 'fault').map((e) => e.kind)).toEqual(['permission']);
   });
 });
