@@ -490,10 +490,10 @@ function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: 
       }
       // the page of iova inside the leaf: its offset within the block, less the page offset
       const page = ptes[(d << 1) + 1]! * 4294967296 + (((w & ~0xfff) | (lo & mask & ~0xfff)) >>> 0);
-      const rdonly = w & 0x80; /* ARM_LPAE_PTE_AP_RDONLY */
+      const rdonly = (w >>> 7) & 1; /* ARM_LPAE_PTE_AP_RDONLY */
       if (rdonly && write) break;
       tlb[i] = tag;
-      tlb[i + 1] = rdonly ? -1 - page : page;
+      tlb[i + 1] = page - rdonly * (2 * page + 1); // -1 - page when read-only, without a branch
       out[k] = page + (iova - pn * 4096);
     }
   }
