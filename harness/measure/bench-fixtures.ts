@@ -244,12 +244,13 @@ function timed(t: number, ops: number): BatchTime {
   return { overriddenDuration: t / ops, overriddenIterationCost: t };
 }
 
-// Each batch is a function that reads the clock around a call to a loop function with
-// nothing after its loop: V8 compiles a long loop on the fly (on-stack replacement) before
-// the code after it has ever run, and that code, without type feedback, would throw the
-// compiled loop away at the end of every batch, inside the timed window. A batch writes
-// every physical address it reaches into an array, and keeps one of them (the sink), so that
-// the compiler can drop none of the work.
+// Each batch is a function that reads the clock around a call to a function holding the
+// loop, never around a loop of its own: V8 compiles a long loop on the fly (on-stack
+// replacement) before the code after it has ever run, and that code, without type feedback,
+// would throw the compiled loop away at the end of every batch, inside the timed window (the
+// verification runs every loop once before any timing). A batch writes every physical address
+// it reaches into an array, and keeps one of them (the sink), so that the compiler can drop
+// none of the work.
 
 /** flat-lookup: one typed-array load per address, the floor no translation can beat */
 export function batch_flat(f: FlatTable, now: () => number): BatchTime {
