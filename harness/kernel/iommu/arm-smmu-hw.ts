@@ -332,7 +332,7 @@ export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
 // Translation. smmu_hw_translate() is one transaction, written plainly: what the scenario
 // replay and the tests send. smmu_hw_translate_burst() is a burst of transactions from one
 // stream, as a DMA engine issues them for a buffer, with the same outcome for each as
-// smmu_hw_translate() would give (bench-fixtures.test.ts compares the two): what the
+// smmu_hw_translate() would give (a property test in arm-smmu.test.ts holds the two together): what the
 // benchmarks send, millions at a time.
 // ---------------------------------------------------------------------------------------------
 
@@ -401,8 +401,9 @@ export function smmu_hw_translate_burst(hw: arm_smmu_hw, sid: number, iovas: Flo
   }
 }
 
-/** Transactions from `k` on while each hits the IOTLB with the access allowed: the index of
- *  the first that does not. */
+/** Transactions from `k` on while each hits the IOTLB on a read-write page: the index of the
+ *  first that does not (a read-only entry is left to smmu_hw_translate(), which checks the
+ *  access). */
 function iotlb_hit_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: Float64Array, k: number, write: boolean): number {
   const from = k;
   if (sid >>> 16 === 0) {
@@ -416,7 +417,7 @@ function iotlb_hit_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: F
       const i = (((pn | 0) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
       if (tlb[i] !== pn * 65536 + asid) break;
       const data = tlb[i + 1]!;
-      if (data < 0) break; // read-only: smmu_hw_translate() checks the access
+      if (data < 0) break; // read-only
       out[k] = data + (iova - pn * 4096);
     }
   }
