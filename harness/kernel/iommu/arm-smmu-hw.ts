@@ -332,8 +332,8 @@ export function smmu_hw_tlbi_all(hw: arm_smmu_hw): void {
 // Translation. smmu_hw_translate() is one transaction, written plainly: what the scenario
 // replay and the tests send. smmu_hw_translate_burst() is a burst of transactions from one
 // stream, as a DMA engine issues them for a buffer, with the same outcome for each as
-// smmu_hw_translate() would give (a property test in arm-smmu.test.ts holds the two together): what the
-// benchmarks send, millions at a time.
+// smmu_hw_translate() would give (a property test in arm-smmu.test.ts holds the two
+// together): what the benchmarks send, millions at a time.
 // ---------------------------------------------------------------------------------------------
 
 /**
