@@ -455,7 +455,7 @@ function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: 
       const i = (((pn | 0) ^ (asid * 0x9e5)) & 4095 /* SMMU_IOTLB_ENTRIES - 1 */) << 1;
       const tag = pn * 65536 + asid;
       if (tlb[i] === tag) break;
-      if (iova >= va_limit) break;
+      if (!(iova >= 0 && iova < va_limit)) break; // outside the input range: T0SZ's fault
       let base = pgd;
       const lo = iova >>> 0;
       const hi = (iova * 2.3283064365386963e-10 /* 2^-32 */) | 0;
