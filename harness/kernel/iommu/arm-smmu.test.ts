@@ -457,7 +457,7 @@ describe('smmu_hw_translate_burst: a burst is its transactions one by one', () =
     }
     return b;
   }
-  const IOVAS = [0x10_0000, 0x10_1040, 0x10_3ffc, 0x10_4008, 0x10_5000, SZ_2M, SZ_2M + 0x1_2345, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K + 8, 0xfff0_0ff0, 0, 2 ** 47, 0xfff0_0000 - 2 ** 32];
+  const IOVAS = [0x10_0000, 0x10_1040, 0x10_3ffc, 0x10_4008, 0x10_5000, SZ_2M, SZ_2M + 0x1_2345, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K + 8, 0xfff0_0ff0, 0, 2 ** 47, 2 ** 48 + 0x10_0000, 0xfff0_0000 - 2 ** 32];
   const SIDS = [0x10, 0x20, 0x30];
   const burst_arb = fc.record({
     bypass: fc.boolean(),
