@@ -42,6 +42,23 @@ const STEP_EXPECTS: Record<StepKind, readonly StepExpect[]> = {
   remove: ['ok'],
 };
 const STEP_KINDS = Object.keys(STEP_EXPECTS) as StepKind[];
+/** the keys a step map may have: one action and `expect` */
+const STEP_KEYS: readonly string[] = [...STEP_KINDS, 'expect'];
+const unknown_step = (k: string): string => `unknown step '${k}'`;
+/** the keys of each map-valued step, besides `expect` */
+const STEP_FIELDS = {
+  create_context: ['parent', 'name', 'id', 'node', 'dma_mask'],
+  dma_map: ['context', 'buffer', 'size', 'direction'],
+  dma_unmap: ['context', 'buffer'],
+  dma: ['context', 'sid', 'iommu', 'buffer', 'offset', 'write'],
+} as const;
+type MapStepKind = keyof typeof STEP_FIELDS;
+const STEP_FIELDS_EXPECT: Record<MapStepKind, readonly string[]> = {
+  create_context: [...STEP_FIELDS.create_context, 'expect'],
+  dma_map: [...STEP_FIELDS.dma_map, 'expect'],
+  dma_unmap: [...STEP_FIELDS.dma_unmap, 'expect'],
+  dma: [...STEP_FIELDS.dma, 'expect'],
+};
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** what a step's own parser returns; index, rounds and pos are added by the caller */
@@ -184,7 +201,7 @@ class ScenarioLoader {
   }
 
   private subst(s: string): string {
-    return this.round === null ? s : s.replaceAll('{i}', String(this.round));
+    return this.round === null || !s.includes('{i}') ? s : s.replaceAll('{i}', String(this.round));
   }
 
   private str(f: Field, what: string): string {
@@ -501,11 +518,14 @@ class ScenarioLoader {
   private leaf(map: YAMLMap, rounds: number[], blame: YAMLMap | null, state: StepState): void {
     if (++state.count > STEP_LIMIT) this.fail(blame ?? map, `more than ${STEP_LIMIT_TEXT} steps`);
     this.round = rounds.at(-1) ?? null;
-    const fields = this.fields(map, 'a step', [...STEP_KINDS, 'expect'], (k) => `unknown step '${k}'`);
-    const actions = [...fields.keys()].filter((k) => k !== 'expect') as StepKind[];
-    if (actions.length === 0) this.fail(map, `a step needs an action (${STEP_KINDS.join(', ')})`);
-    if (actions.length > 1) this.fail(fields.get(actions[1]!)!.key, `a step has one action: found '${actions[0]}' and '${actions[1]}'`);
-    const kind = actions[0]!;
+    const fields = this.fields(map, 'a step', STEP_KEYS, unknown_step);
+    let kind: StepKind | null = null;
+    for (const k of fields.keys()) {
+      if (k === 'expect') continue;
+      if (kind) this.fail(fields.get(k)!.key, `a step has one action: found '${kind}' and '${k}'`);
+      kind = k as StepKind;
+    }
+    if (!kind) this.fail(map, `a step needs an action (${STEP_KINDS.join(', ')})`);
     const action = fields.get(kind)!;
     const expect = this.expect(kind, fields.get('expect'), action);
     const body = this.step_body(kind, action, expect, state);
@@ -554,9 +574,9 @@ class ScenarioLoader {
   }
 
   /** The fields of a map-valued step; `expect` is read separately. */
-  private step_fields(f: Field, kind: StepKind, allowed: readonly string[]): { map: YNode; fields: Fields } {
-    if (!f.value || !isMap(f.value)) this.fail(this.at(f), `${kind} takes a map: { ${allowed.join(', ')} }`);
-    return { map: f.value, fields: this.fields(f.value, `${kind} step`, [...allowed, 'expect']) };
+  private step_fields(f: Field, kind: MapStepKind): { map: YNode; fields: Fields } {
+    if (!f.value || !isMap(f.value)) this.fail(this.at(f), `${kind} takes a map: { ${STEP_FIELDS[kind].join(', ')} }`);
+    return { map: f.value, fields: this.fields(f.value, `${kind} step`, STEP_FIELDS_EXPECT[kind]) };
   }
 
   private iommu_register(f: Field, state: StepState): StepBody {
@@ -588,7 +608,7 @@ class ScenarioLoader {
   }
 
   private create_context(f: Field, expect: StepExpect, state: StepState): StepBody {
-    const { map, fields } = this.step_fields(f, 'create_context', ['parent', 'name', 'id', 'node', 'dma_mask']);
+    const { map, fields } = this.step_fields(f, 'create_context');
     const parent = this.node_field(this.required(fields, 'parent', map, 'create_context step'), 'parent');
     const name_f = this.required(fields, 'name', map, 'create_context step');
     const name = this.str(name_f, 'name');
@@ -611,7 +631,7 @@ class ScenarioLoader {
   }
 
   private dma_map(f: Field, state: StepState): StepBody {
-    const { map, fields } = this.step_fields(f, 'dma_map', ['context', 'buffer', 'size', 'direction']);
+    const { map, fields } = this.step_fields(f, 'dma_map');
     const { name, ctx } = this.live_context(this.required(fields, 'context', map, 'dma_map step'), state);
     const buffer_f = this.required(fields, 'buffer', map, 'dma_map step');
     const buffer = this.str(buffer_f, 'buffer');
@@ -634,7 +654,7 @@ class ScenarioLoader {
   }
 
   private dma_unmap(f: Field, state: StepState): StepBody {
-    const { map, fields } = this.step_fields(f, 'dma_unmap', ['context', 'buffer']);
+    const { map, fields } = this.step_fields(f, 'dma_unmap');
     const { name, ctx } = this.live_context(this.required(fields, 'context', map, 'dma_unmap step'), state);
     const buffer_f = this.required(fields, 'buffer', map, 'dma_unmap step');
     const buffer = this.str(buffer_f, 'buffer');
@@ -645,7 +665,7 @@ class ScenarioLoader {
   }
 
   private dma(f: Field, state: StepState): StepBody {
-    const { map, fields } = this.step_fields(f, 'dma', ['context', 'sid', 'iommu', 'buffer', 'offset', 'write']);
+    const { map, fields } = this.step_fields(f, 'dma');
     const ctx_f = fields.get('context');
     const sid_f = fields.get('sid');
     const iommu_f = fields.get('iommu');
