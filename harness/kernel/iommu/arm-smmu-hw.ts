@@ -437,6 +437,7 @@ function iotlb_hit_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: F
  */
 function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: Float64Array, k: number, write: boolean): number {
   const from = k;
+  const writing = write ? 1 : 0; // a number: a boolean argument is tested as any value in the loop
   let asid = -1;
   if (sid >>> 16 === 0) {
     const sid_asid = hw.sid_asid;
@@ -492,7 +493,7 @@ function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: 
       // the page of iova inside the leaf: its offset within the block, less the page offset
       const page = ptes[(d << 1) + 1]! * 4294967296 + (((w & ~0xfff) | (lo & mask & ~0xfff)) >>> 0);
       const rdonly = (w >>> 7) & 1; /* ARM_LPAE_PTE_AP_RDONLY */
-      if (rdonly && write) break;
+      if (rdonly & writing) break;
       tlb[i] = tag;
       tlb[i + 1] = page - rdonly * (2 * page + 1); // -1 - page when read-only, without a branch
       out[k] = page + (iova - pn * 4096);
