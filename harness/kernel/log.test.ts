@@ -20,6 +20,22 @@ describe('EventLog.each', () => {
     log.each(['fault'], () => { throw new Error('no fault was logged'); });
   });
 
+  it('sees the events recorded after an earlier read (the indexes catch up when read)', () => {
+    const log = new EventLog();
+    log.record({ type: 'group_free', group: 1 });
+    log.record({ type: 'device_release', dev: 'a', devid: 3 });
+    const types = () => { const at: number[] = []; log.each(['group_free'], (_e, i) => { at.push(i); }); return at; };
+    expect(types()).toEqual([0]);
+    expect(log.of_device(3).map((e) => e.type)).toEqual(['device_release']);
+    log.record({ type: 'group_free', group: 2 });
+    log.record({ type: 'device_del', dev: 'a', devid: 3, bus: null });
+    log.record({ type: 'device_release', dev: 'b', devid: 4 });
+    expect(types()).toEqual([0, 2]);
+    expect(log.of_device(3).map((e) => e.type)).toEqual(['device_release', 'device_del']);
+    expect(log.of_device(4).map((e) => e.type)).toEqual(['device_release']);
+    expect(log.of_device(5)).toEqual([]);
+  });
+
   it('records nothing while disabled', () => {
     const log = new EventLog();
     log.enabled = false;

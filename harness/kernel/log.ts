@@ -57,29 +57,45 @@ export type KEventOf<T extends KEventType> = Extract<KEvent, { type: T }>;
 export class EventLog {
   readonly events: KEvent[] = [];
   /** the events naming each device, in order: what a per-device diagnosis reads */
-  readonly by_devid = new Map<number, KEvent[]>();
+  private readonly by_devid = new Map<number, KEvent[]>();
   /** where each type's events are in `events`: a check that reads a few kinds of event need
    *  not walk a log of a million */
   private readonly at_by_type = new Map<KEventType, number[]>();
+  /** how many of `events` each index holds: an index is brought up to date when it is read,
+   *  not at each record (most runs read the type index once, after the last step, and the
+   *  device index only to explain a failure) */
+  private typed = 0;
+  private by_device = 0;
   /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
   enabled = true;
   record(e: KEvent): void {
-    if (!this.enabled) return;
-    const at = this.events.push(e) - 1;
-    const same = this.at_by_type.get(e.type);
-    if (same) same.push(at);
-    else this.at_by_type.set(e.type, [at]);
-    if (!('devid' in e)) return;
-    const list = this.by_devid.get(e.devid);
-    if (list) list.push(e);
-    else this.by_devid.set(e.devid, [e]);
+    if (this.enabled) this.events.push(e);
   }
   of_device(devid: number): KEvent[] {
-    return this.by_devid.get(devid) ?? [];
+    const { events, by_devid } = this;
+    for (let at = this.by_device; at < events.length; at++) {
+      const e = events[at]!;
+      if (!('devid' in e)) continue;
+      const list = by_devid.get(e.devid);
+      if (list) list.push(e);
+      else by_devid.set(e.devid, [e]);
+    }
+    this.by_device = events.length;
+    return by_devid.get(devid) ?? [];
+  }
+  private of_type(type: KEventType): number[] {
+    const { events, at_by_type } = this;
+    for (let at = this.typed; at < events.length; at++) {
+      const same = at_by_type.get(events[at]!.type);
+      if (same) same.push(at);
+      else at_by_type.set(events[at]!.type, [at]);
+    }
+    this.typed = events.length;
+    return at_by_type.get(type) ?? [];
   }
   /** Calls fn with each event of the given types, in log order, and its index in `events`. */
   each<T extends KEventType>(types: readonly T[], fn: (e: KEventOf<T>, at: number) => void): void {
-    const lists = types.map((t) => this.at_by_type.get(t) ?? []);
+    const lists = types.map((t) => this.of_type(t));
     const next = lists.map(() => 0);
     for (;;) {
       // the earliest of the lists' next events (a handful of lists: a linear pick is enough)
