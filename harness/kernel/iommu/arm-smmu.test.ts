@@ -441,14 +441,17 @@ describe('IOTLB (tagged by ASID, TLBIVA / TLBIASID)', () => {
 describe('smmu_hw_translate_burst: a burst is its transactions one by one', () => {
   /** Two streams with a domain each (the second's pages at the same IOVAs, so the two ASIDs
    *  share IOTLB entries), a third stream with no mapping. Pages: read-write, read-only, a
-   *  2 MiB block, a twin one IOTLB apart, and holes. */
-  function system(bypass: boolean): Bench {
-    const b = bench({ bypass });
+   *  2 MiB block, a 1 GiB block, a twin one IOTLB apart, and holes. The SMMU's input range
+   *  decides where its walks start: level 0 at 48 bits, level 1 at 39 and 32 (a 4-entry PGD);
+   *  a walk that started a level too high would read the 2 MiB block for the 1 GiB one. */
+  function system(bypass: boolean, va_bits: number): Bench {
+    const b = bench({ bypass, hw: { va_bits } });
     const a = probe(b, 'a', [[0x10]]).dev;
     const c = probe(b, 'c', [[0x20]]).dev;
     const da = attach_new_domain(b, a);
     const dc = attach_new_domain(b, c);
-    for (const [d, pa] of [[da, 0x8000_0000], [dc, 0x8800_0000]] as const) {
+    for (const [d, pa, pa_1g] of [[da, 0x8000_0000, 0x4000_0000], [dc, 0x8800_0000, 0xc000_0000]] as const) {
+      expect(b.smmu.ops.map_pages(d, SZ_1G, pa_1g, SZ_1G, 1, RW).ret).toBe(0);
       b.smmu.ops.map_pages(d, 0x10_0000, pa, SZ_4K, 4, RW);
       b.smmu.ops.map_pages(d, 0x10_4000, pa + 0x4000, SZ_4K, 1, IOMMU_READ);
       b.smmu.ops.map_pages(d, SZ_2M, pa + SZ_2M, SZ_2M, 1, RW);
@@ -457,10 +460,11 @@ describe('smmu_hw_translate_burst: a burst is its transactions one by one', () =
     }
     return b;
   }
-  const IOVAS = [0x10_0000, 0x10_1040, 0x10_3ffc, 0x10_4008, 0x10_5000, SZ_2M, SZ_2M + 0x1_2345, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K + 8, 0xfff0_0ff0, 0, 2 ** 47, 2 ** 48 + 0x10_0000, 0xfff0_0000 - 2 ** 32];
+  const IOVAS = [SZ_1G + 0x1234_5678, 0x10_0000, 0x10_1040, 0x10_3ffc, 0x10_4008, 0x10_5000, SZ_2M, SZ_2M + 0x1_2345, 0x10_0000 + SMMU_IOTLB_ENTRIES * SZ_4K + 8, 0xfff0_0ff0, 0, 2 ** 47, 2 ** 48 + 0x10_0000, 0xfff0_0000 - 2 ** 32];
   const SIDS = [0x10, 0x20, 0x30];
   const burst_arb = fc.record({
     bypass: fc.boolean(),
+    va_bits: fc.constantFrom(48, 39, 32),
     bursts: fc.array(fc.record({
       sid: fc.constantFrom(...SIDS),
       write: fc.boolean(),
@@ -478,9 +482,9 @@ describe('smmu_hw_translate_burst: a burst is its transactions one by one', () =
   }
 
   it('gives each transaction the outcome, counting, IOTLB fill and fault of smmu_hw_translate (property, 200 runs)', () => {
-    const out = fc.check(fc.property(burst_arb, ({ bypass, bursts }) => {
-      const one = system(bypass);
-      const many = system(bypass);
+    const out = fc.check(fc.property(burst_arb, ({ bypass, va_bits, bursts }) => {
+      const one = system(bypass, va_bits);
+      const many = system(bypass, va_bits);
       const outs_one = bursts.map(({ sid, write, iovas }) => iovas.map((iova) => smmu_hw_translate(one.smmu.hw, sid, iova, write)));
       const outs_many = bursts.map(({ sid, write, iovas }) => {
         const res = new Float64Array(iovas.length);
@@ -493,7 +497,7 @@ describe('smmu_hw_translate_burst: a burst is its transactions one by one', () =
   });
 
   it('a read of a read-only page translates from the IOTLB; a write to it is a permission fault', () => {
-    const b = system(false);
+    const b = system(false, 48);
     const hw = b.smmu.hw;
     const res = new Float64Array(3);
     smmu_hw_translate_burst(hw, 0x10, Float64Array.from([0x10_4008, 0x10_4010, 0x10_0004]), res, false);
