@@ -96,9 +96,9 @@ async function run_in_order(pool: Pool, jobs: Job[], order: number[]): Promise<J
 }
 
 /** How many steps a scenario file's repeats add, guessed from its text before anything is
- *  loaded: the sum of its `times:` counts. Checking scale.yaml (110,000 steps) takes longer
- *  than checking the other files and loading the variants together; started last, it kept
- *  the other worker waiting. A guess only orders the checks: it changes no result. */
+ *  loaded: the sum of its `times:` counts. Checking a file that expands to 110,000 steps takes
+ *  longer than checking a few small ones and loading the variants together; started last, it
+ *  kept the other worker waiting. A guess only orders the checks: it changes no result. */
 function repeat_weight(file: string): number {
   let text = '';
   try { text = readFileSync(file, 'utf8'); } catch { return 0; }

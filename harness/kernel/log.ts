@@ -64,8 +64,8 @@ export class EventLog {
   /** how many of `events` each index holds: an index is brought up to date when it is read,
    *  not at each record (most runs read the type index once, after the last step, and the
    *  device index only to explain a failure) */
-  private typed = 0;
-  private by_device = 0;
+  private indexed_by_type = 0;
+  private indexed_by_device = 0;
   /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
   enabled = true;
   record(e: KEvent): void {
@@ -73,24 +73,24 @@ export class EventLog {
   }
   of_device(devid: number): KEvent[] {
     const { events, by_devid } = this;
-    for (let at = this.by_device; at < events.length; at++) {
+    for (let at = this.indexed_by_device; at < events.length; at++) {
       const e = events[at]!;
       if (!('devid' in e)) continue;
       const list = by_devid.get(e.devid);
       if (list) list.push(e);
       else by_devid.set(e.devid, [e]);
     }
-    this.by_device = events.length;
+    this.indexed_by_device = events.length;
     return by_devid.get(devid) ?? [];
   }
   private of_type(type: KEventType): number[] {
     const { events, at_by_type } = this;
-    for (let at = this.typed; at < events.length; at++) {
+    for (let at = this.indexed_by_type; at < events.length; at++) {
       const same = at_by_type.get(events[at]!.type);
       if (same) same.push(at);
       else at_by_type.set(events[at]!.type, [at]);
     }
-    this.typed = events.length;
+    this.indexed_by_type = events.length;
     return at_by_type.get(type) ?? [];
   }
   /** Calls fn with each event of the given types, in log order, and its index in `events`. */
