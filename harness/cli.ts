@@ -95,6 +95,11 @@ async function run_in_order(pool: Pool, jobs: Job[], order: number[]): Promise<J
   return replies;
 }
 
+/** The indexes of `weights`, heaviest first; equal weights keep their order. */
+function heaviest_first(weights: number[]): number[] {
+  return weights.map((_w, i) => i).sort((a, b) => weights[b]! - weights[a]! || a - b);
+}
+
 /** How many steps a scenario file's repeats add, guessed from its text before anything is
  *  loaded: the sum of its `times:` counts. Checking a file that expands to 110,000 steps takes
  *  longer than checking a few small ones and loading the variants together; started last, it
@@ -227,9 +232,8 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // one batch: the workers check the scenario files and load the variants side by side;
     // the files that repeat the most steps are checked first (see repeat_weight)
     const checks = files.map((file): Job => ({ type: 'scenario', file }));
-    const weight = files.map(repeat_weight);
-    const check_order = files.map((_f, i) => i).sort((a, b) => weight[b]! - weight[a]! || a - b);
-    const first = await run_in_order(pool, [...checks, ...dirs.map((dir): Job => ({ type: 'load', dir }))], [...check_order, ...dirs.map((_d, i) => files.length + i)]);
+    const loads = dirs.map((dir): Job => ({ type: 'load', dir }));
+    const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)]);
     if (intr.requested) {
       // the names may not be known yet: the files' and folders' stand in for them
       const ids = files.map((f, i) => { const r = first[i]!; return r.type === 'scenario' ? r.digest.id : shown_path(f); });
@@ -246,7 +250,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const pairs = scenarios.flatMap((scn) => loaded.filter((v) => v.info).map((v) => ({ scn, v })));
     // the longest scenarios go first, so that none of them ends the run alone on one worker;
     // the replies are put back in the order of the pairs
-    const order = pairs.map((_p, i) => i).sort((a, b) => pairs[b]!.scn.steps - pairs[a]!.scn.steps || a - b);
+    const order = heaviest_first(pairs.map(({ scn }) => scn.steps));
     // peak memory is a measurement, taken only with the benchmarks: with --bench off two runs
     // write identical reports, and no run pays for the garbage collection that starts it
     const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off' })), order);
