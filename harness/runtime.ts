@@ -2,16 +2,20 @@
 // when a source changed (tsc with tsconfig.build.json, incremental) and runs that JavaScript
 // with source maps on: no TypeScript loader to start in the main thread and in every worker,
 // and stack traces still name the .ts lines. The tests import the TypeScript directly
-// (vitest), and `tsx harness/cli.ts` works too. Variants are TypeScript either way and are
-// never compiled ahead: a folder added under variants/ is picked up as it is.
+// (vitest), and `tsx harness/cli.ts` works too. The project's variants are compiled too
+// (build/variants/, tsconfig.variants.json); any other folder of variants, and one changed
+// since the last build, is imported as TypeScript through tsx.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** true when this is the JavaScript in build/, false under a TypeScript loader */
 export const COMPILED = import.meta.url.endsWith('.js');
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** the project's root: build/harness/ or harness/ is below it */
+const ROOT = COMPILED ? join(HERE, '..', '..') : join(HERE, '..');
 
 /** Where the harness's code is, each with a trailing separator: the TypeScript (what stack
  *  frames name through the source maps) and, when compiled, the JavaScript (without them). */
@@ -36,7 +40,7 @@ let registered = false;
  *  CommonJS): the harness's own modules are loaded by then, so only variants go through tsx.
  *  (A namespaced registration loads a CommonJS variant from a data: URL, and stack traces
  *  would no longer name the variant's file.) */
-export async function import_typescript(url: string): Promise<unknown> {
+async function import_typescript(url: string): Promise<unknown> {
   if (COMPILED && !registered) {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     cjs.register();
@@ -44,4 +48,35 @@ export async function import_typescript(url: string): Promise<unknown> {
     registered = true;
   }
   return import(url);
+}
+
+function mtime(path: string): number {
+  try { return statSync(path).mtimeMs; } catch { return -1; }
+}
+
+/**
+ * The JavaScript that harness/build.mjs compiled a variant's `index` into: only for a folder of
+ * the project's variants/, and only when it is newer than every .ts file of the folder (one
+ * edited since the last build is loaded as it is now). null: load the TypeScript.
+ */
+export function compiled_variant(index: string, root = ROOT): string | null {
+  const dir = dirname(resolve(index));
+  try {
+    if (realpathSync(dirname(dir)) !== realpathSync(join(root, 'variants'))) return null;
+  } catch {
+    return null;
+  }
+  const js = join(root, 'build', 'variants', basename(dir), 'index.js');
+  const built = mtime(js);
+  const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  return built >= 0 && sources.every((f) => mtime(join(dir, f)) <= built) ? js : null;
+}
+
+/** import() of a variant's index.ts, a fresh module instance for each `nonce`: its compiled
+ *  JavaScript when the harness runs compiled and there is one (compiled_variant), else the
+ *  TypeScript through tsx. A worker that imports only JavaScript never starts tsx, whose
+ *  loader thread cost each worker about a third of a CPU-second. */
+export function import_variant(index: string, nonce: number): Promise<unknown> {
+  const js = COMPILED ? compiled_variant(index) : null;
+  return js ? import(`${pathToFileURL(js).href}?instance=${nonce}`) : import_typescript(`${pathToFileURL(index).href}?instance=${nonce}`);
 }

@@ -3,13 +3,12 @@
 // not export the contract's shape is reported with its error, and the others still run.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Variant } from './variant.ts';
 import type { DesignCost } from './measure/results.ts';
 import { boot } from './kernel/boot.ts';
 import { kernel_symbols } from './kernel/exports.ts';
 import { shown_path, stack_frames } from './thrown.ts';
-import { import_typescript } from './runtime.ts';
+import { import_variant } from './runtime.ts';
 
 export interface LoadedVariant {
   dir: string;
@@ -148,7 +147,7 @@ export async function load_variant(dir: string, nonce = 0): Promise<LoadedVarian
   const index = join(dir, 'index.ts');
   const name = variant_dir_name(dir);
   try {
-    const mod = (await import_typescript(`${pathToFileURL(index).href}?instance=${nonce}`)) as { default?: unknown };
+    const mod = (await import_variant(index, nonce)) as { default?: unknown };
     const exported = default_export(mod);
     const problem = shape_error(exported);
     if (problem) return { dir, name, variant: null, error: `${shown_path(index)}:${default_export_pos(index)}: ${problem}`, loc: count_loc(dir) };
