@@ -7,16 +7,14 @@ import { join } from 'node:path';
 import type { BenchRow, InputError, Results, RunResult, ScalingRow, VariantInfo } from './measure/results.ts';
 import type { Step } from './scenario/types.ts';
 import type { ScenarioDigest } from './scenario/digest.ts';
-import { load_scenario_file } from './scenario/load.ts';
-import { variant_dir_name, variant_dirs } from './variants.ts';
+import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
 import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
-import { step_label } from './scenario/replay.ts';
 import { availableParallelism } from 'node:os';
 import { KERNEL_VERSION } from './kernel/kernel.ts';
-import { format_report, write_reports, type ReportFormat } from './report/write.ts';
-import { run_benchmarks, type BenchMode } from './measure/bench.ts';
+import type { ReportFormat } from './report/write.ts';
+import type { BenchMode } from './measure/bench.ts';
 import { setFlagsFromString } from 'node:v8';
 
 interface Options {
@@ -159,19 +157,21 @@ function exit_code(variants: VariantInfo[], errors: InputError[]): number {
 }
 
 /** Where a job was, from the progress it published (see jobs.ts). The steps are the workers':
- *  the file is read again here for the label, which only a failed run needs. */
-function progress_label(scn: ScenarioDigest, step: number): string {
+ *  the file is read again here for the label, which only a failed run needs (so the loader
+ *  and the replay are imported then, not when the CLI starts). */
+async function progress_label(scn: ScenarioDigest, step: number): Promise<string> {
   if (step === 0) return 'boot';
   if (step === PROGRESS_TEARDOWN) return 'teardown';
+  const [{ load_scenario_file }, { step_label }] = await Promise.all([import('./scenario/load.ts'), import('./scenario/replay.ts')]);
   let s: Step | undefined;
   try { s = load_scenario_file(scn.file).steps[step - 1]; } catch { s = undefined; }
   return s ? step_label(s) : `step ${step}`;
 }
 
 /** A reply that is not a result: the variant hung, killed its worker, or would not load again. */
-function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply, timeout_s: number): RunResult {
+async function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply, timeout_s: number): Promise<RunResult> {
   const step = reply.type === 'timeout' || reply.type === 'crash' ? reply.step : 0;
-  const where = reply.type === 'failed' ? 'load' : progress_label(scn, step);
+  const where = reply.type === 'failed' ? 'load' : await progress_label(scn, step);
   const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
     : reply.type === 'crash' ? `the worker running it died at ${where}: ${reply.message}`
     : reply.type === 'failed' ? reply.message : `unexpected reply ${reply.type}`;
@@ -255,14 +255,15 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // write identical reports, and no run pays for the garbage collection that starts it
     const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off' })), order);
     if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
-    const runs = pairs.map(({ scn, v }, i) => {
+    const runs = await Promise.all(pairs.map(({ scn, v }, i) => {
       const reply = replies[i]!;
       return reply.type === 'result' ? reply.result : failed_run(scn, v, reply, o.timeout);
-    });
+    }));
     const variants = loaded.map((v) => variant_info(v, runs));
     let bench: BenchRow[] = [];
     let scaling: ScalingRow[] = [];
     if (o.bench !== 'off') {
+      const { run_benchmarks } = await import('./measure/bench.ts');
       // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
       const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs), interrupted(intr)]);
       // let a signal that came while this thread was busy reach its handler first
@@ -354,8 +355,12 @@ async function main(): Promise<number> {
   const intr: Interrupt = { requested: null, pool: null, notify: null };
   on_signals(intr);
   if (o.bench === 'off') replay_only_jit();
+  // the reports' modules load while the workers start (compare() starts them before it awaits)
+  const reports = import('./report/write.ts');
+  reports.catch(() => {});
   try {
     const results = await compare(o, intr);
+    const { format_report, write_reports } = await reports;
     try {
       remove_stale_tmp(o.out);
       write_reports(o.out, results);

@@ -1,7 +1,7 @@
-// Discovery of variants (js-framework-benchmark style): every folder under variants/ with an
-// index.ts is one; adding a folder changes no other file. A folder that fails to load or does
-// not export the contract's shape is reported with its error, and the others still run.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Loading a variant folder (which folders are variants: variant-dirs.ts) and measuring its
+// design cost. A folder that fails to load or does not export the contract's shape is reported
+// with its error, and the others still run.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import type { Variant } from './variant.ts';
 import type { DesignCost } from './measure/results.ts';
@@ -9,6 +9,7 @@ import { boot } from './kernel/boot.ts';
 import { kernel_symbols } from './kernel/exports.ts';
 import { shown_path, stack_frames } from './thrown.ts';
 import { import_variant } from './runtime.ts';
+import { variant_dir_name } from './variant-dirs.ts';
 
 export interface LoadedVariant {
   dir: string;
@@ -156,19 +157,6 @@ export async function load_variant(dir: string, nonce = 0): Promise<LoadedVarian
   } catch (e) {
     return { dir, name, variant: null, error: describe_load_error(e, index, dir), loc: 0 };
   }
-}
-
-export function variant_dir_name(dir: string): string {
-  return dir.split(/[\\/]/).filter(Boolean).pop()!;
-}
-
-/** The variant folders: every directory under `root` with an index.ts, sorted. */
-export function variant_dirs(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'index.ts')))
-    .map((d) => join(root, d.name))
-    .sort();
 }
 
 /** Design cost, measured by booting the variant on an empty device tree and reading the log. */

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Results, RunResult } from '../harness/measure/results.ts';
 import { load_scenario_file } from '../harness/scenario/load.ts';
-import { variant_dir_name, variant_dirs } from '../harness/variants.ts';
+import { variant_dir_name, variant_dirs } from '../harness/variant-dirs.ts';
 import { compare_command } from './compare-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
