@@ -83,6 +83,7 @@ describe('compiled_variant', () => {
   const index = write(root, 'variants/a/index.ts', 'export default {};\n');
   const helper = write(root, 'variants/a/lib/helper.ts', 'export {};\n');
   const js = write(root, 'build/variants/a/index.js', 'export default {};\n');
+  write(root, 'variants/a/README.md', '# a\n');
   const outside = write(root, 'elsewhere/a/index.ts', 'export default {};\n');
 
   it('gives the compiled JavaScript of a folder of the project\'s variants/ when it is newer than every .ts of the folder', () => {
@@ -98,6 +99,14 @@ describe('compiled_variant', () => {
     age(index, -10);
     expect(compiled_variant(index, root)).toBe(null);
     age(index, -60);
+  });
+
+  it('gives nothing for a folder that holds a file other than TypeScript and Markdown (tsc would not copy it)', () => {
+    const data = write(root, 'variants/a/lib/table.json', '{}\n');
+    age(data, -60);
+    expect(compiled_variant(index, root)).toBe(null);
+    rmSync(data);
+    expect(compiled_variant(index, root)).toBe(js);
   });
 
   it('gives nothing without a build, or for a folder outside the project\'s variants/', () => {

@@ -6,7 +6,7 @@
 // (build/variants/, tsconfig.variants.json); any other folder of variants, and one changed
 // since the last build, is imported as TypeScript through tsx.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -56,20 +56,24 @@ function mtime(path: string): number {
 
 /**
  * The JavaScript that harness/build.mjs compiled a variant's `index` into: only for a folder of
- * the project's variants/, and only when it is newer than every .ts file of the folder (one
- * edited since the last build is loaded as it is now). null: load the TypeScript.
+ * the project's variants/ that holds nothing but TypeScript and Markdown (tsc copies no other
+ * file into build/, where the variant would then miss it), and only when it is newer than every
+ * .ts file of the folder (one edited since the last build is loaded as it is now). null: load
+ * the TypeScript.
  */
 export function compiled_variant(index: string, root = ROOT): string | null {
   const dir = dirname(resolve(index));
+  let files: Dirent[];
   try {
     if (realpathSync(dirname(dir)) !== realpathSync(join(root, 'variants'))) return null;
+    files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory());
   } catch {
     return null;
   }
+  if (!files.every((e) => e.name.endsWith('.ts') || e.name.endsWith('.md'))) return null;
   const js = join(root, 'build', 'variants', basename(dir), 'index.js');
   const built = mtime(js);
-  const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-  return built >= 0 && sources.every((f) => mtime(join(dir, f)) <= built) ? js : null;
+  return built >= 0 && files.every((e) => e.name.endsWith('.md') || mtime(join(e.parentPath, e.name)) <= built) ? js : null;
 }
 
 /** import() of a variant's index.ts, a fresh module instance for each `nonce`: its compiled
