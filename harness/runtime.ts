@@ -20,7 +20,7 @@ const ROOT = COMPILED ? join(HERE, '..', '..') : join(HERE, '..');
 /** Where the harness's code is, each with a trailing separator: the TypeScript (what stack
  *  frames name through the source maps) and, when compiled, the JavaScript (without them). */
 export const HARNESS_DIRS: readonly string[] = COMPILED
-  ? [join(HERE, '..', '..', 'harness') + sep, HERE + sep]
+  ? [join(ROOT, 'harness') + sep, HERE + sep]
   : [HERE + sep];
 
 /** A worker thread running the harness module `name` (in harness/measure/, without its
