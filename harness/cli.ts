@@ -343,7 +343,17 @@ function replay_only_jit(): void {
   setFlagsFromString('--max-inlined-bytecode-size-cumulative=150');
 }
 
+/** A reader that stops early (`| head`) closes the pipe: the rest of the output is not wanted,
+ *  which is no error of the run. Any other write error still surfaces. */
+function quiet_on_closed_pipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 async function main(): Promise<number> {
+  quiet_on_closed_pipe();
   let o: Options;
   try {
     o = parse_args(process.argv.slice(2));
