@@ -146,8 +146,15 @@ interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; err
 function variant_info(v: VariantEntry, runs: RunResult[]): VariantInfo {
   if (!v.info) return { name: v.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: v.error };
   const mine = runs.filter((r) => r.variant === v.name);
-  const verdict = mine.some((r) => r.verdict === 'error') ? 'error' : mine.some((r) => r.verdict === 'fail') ? 'fails' : 'works';
-  return { name: v.name, expect: v.info.expect, verdict, summary: v.info.summary, series: v.info.series, cost: v.info.cost, load_error: null };
+  return { name: v.name, expect: v.info.expect, verdict: overall_verdict(mine), summary: v.info.summary, series: v.info.series, cost: v.info.cost, load_error: null };
+}
+
+/** A design works only where it was shown to: one run at least must pass. Unsupported
+ *  everywhere (or run nowhere) is `unsupported`, which matches neither expect. */
+function overall_verdict(runs: RunResult[]): VariantInfo['verdict'] {
+  if (runs.some((r) => r.verdict === 'error')) return 'error';
+  if (runs.some((r) => r.verdict === 'fail')) return 'fails';
+  return runs.some((r) => r.verdict === 'pass') ? 'works' : 'unsupported';
 }
 
 function exit_code(variants: VariantInfo[], errors: InputError[]): number {
@@ -190,13 +197,19 @@ function variant_entries(dirs: string[], replies: JobReply[], timeout_s: number)
     if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
     return { dir, name, info: null, error: `${index}: ${no_answer(reply, timeout_s)}` };
   });
-  // two folders claiming one name would mix their results: the later folder is not run
-  const owner = new Map<string, string>();
-  for (const v of entries) {
-    const first = owner.get(v.name);
-    if (first === undefined) { owner.set(v.name, v.dir); continue; }
-    const at = v.info ? shown_path(join(v.dir, 'index.ts')) : null;
-    if (at) Object.assign(v, { name: variant_dir_name(v.dir), info: null, error: `${at}: the variant name '${v.name}' is already taken by ${shown_path(first)}` });
+  // two folders claiming one name would mix their results: each is a load error, whatever
+  // the order the folders are listed in
+  const claims = new Map<string, VariantEntry[]>();
+  // (a folder that did not load claims its folder's name)
+  for (const v of entries) claims.set(v.name, [...(claims.get(v.name) ?? []), v]);
+  for (const [name, claimants] of claims) {
+    if (claimants.length < 2) continue;
+    const folders = claimants.map((c) => shown_path(c.dir));
+    for (const v of claimants) {
+      if (!v.info) continue;
+      const others = folders.filter((f) => f !== shown_path(v.dir)).join(', ');
+      Object.assign(v, { name: variant_dir_name(v.dir), info: null, error: `${shown_path(join(v.dir, 'index.ts'))}: the variant name '${name}' is also claimed by ${others}` });
+    }
   }
   return entries;
 }
@@ -243,9 +256,11 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const scenarios = checked_scenarios(files, first.slice(0, files.length), o.timeout, errors);
     let loaded = variant_entries(dirs, first.slice(files.length), o.timeout);
     if (o.variants) {
-      const unknown = o.variants.filter((n) => !loaded.some((l) => l.name === n));
-      if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${loaded.map((l) => l.name).join(', ')})`);
-      loaded = loaded.filter((l) => o.variants!.includes(l.name));
+      // by folder name: a variant's own name is not known before it loads, and could be anything
+      const folders = loaded.map((l) => variant_dir_name(l.dir));
+      const unknown = o.variants.filter((n) => !folders.includes(n));
+      if (unknown.length) throw new UsageError(`unknown variant ${unknown.join(', ')} (have: ${folders.join(', ')})`);
+      loaded = loaded.filter((l) => o.variants!.includes(variant_dir_name(l.dir)));
     }
     const pairs = scenarios.flatMap((scn) => loaded.filter((v) => v.info).map((v) => ({ scn, v })));
     // the longest scenarios go first, so that none of them ends the run alone on one worker;

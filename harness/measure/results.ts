@@ -56,8 +56,9 @@ export interface SeriesRef { subject: string; link: string }
 export interface VariantInfo {
   name: string;
   expect: VariantExpect;
-  /** works: every run passed or was unsupported; fails: some run failed; error: it did not load or threw */
-  verdict: 'works' | 'fails' | 'error';
+  /** works: some run passed and every other was unsupported; unsupported: every run was;
+   *  fails: some run failed; error: it did not load or threw */
+  verdict: 'works' | 'fails' | 'unsupported' | 'error';
   summary: string;
   series: SeriesRef[];
   cost: DesignCost | null;

@@ -1,8 +1,10 @@
 // One scenario x one variant: replay, then the checks that hold for every scenario, then the
-// verdict. A variant that throws gets `error`; one that says it cannot serve the parent gets
-// `unsupported`; any failed check gets `fail`.
+// verdict. A variant that throws gets `error`; any failed check gets `fail`; one that says it
+// cannot serve a parent gets `unsupported`, and what it did before that answer is still torn
+// down and checked (a leak or a WARNING made earlier is a `fail`).
 import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
+import type { device } from '../kernel/base/device.ts';
 import type { RunResult } from './results.ts';
 import { VariantCrash, fail, where, replay_boot, replay_step, replay_teardown, step_label, type ReplayState } from '../scenario/replay.ts';
 import { check_dma_configure_order, kernel_warnings } from './checks.ts';
@@ -20,9 +22,19 @@ const TEARDOWN = -2;
 
 function final_checks(st: ReplayState, marks: Marks): void {
   st.at = 'teardown';
-  for (const leak of teardown_leaks(st.k, st.created)) fail(st, 'teardown-leak', leak);
+  for (const leak of teardown_leaks(st.k, st.created, harness_devices(st))) fail(st, 'teardown-leak', leak);
   for (const p of check_dma_configure_order(st.k)) fail(st, 'dma-configure-order', p);
   kernel_warnings_at_steps(st, marks);
+}
+
+/** The devices the harness keeps past teardown: the SMMUs' platform devices. */
+function harness_devices(st: ReplayState): Set<device> {
+  const kept = new Set<device>();
+  for (const np of st.scn.iommus) {
+    const dev = st.k.of_platform_devices.get(np);
+    if (dev) kept.add(dev);
+  }
+  return kept;
 }
 
 /** Kernel WARNs (misuse the C kernel would print a backtrace for) are findings, each at the
@@ -74,7 +86,7 @@ export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions =
     marks.at.push(st.k.log.events.length);
     marks.step.push(TEARDOWN);
     replay_teardown(st);
-    if (!st.unsupported) final_checks(st, marks);
+    final_checks(st, marks);
     mem?.sample();
   } catch (thrown) {
     const e = crash_of(thrown, st);
