@@ -163,7 +163,7 @@ export async function load_variant(dir: string, nonce = 0): Promise<LoadedVarian
 export function design_cost(v: Variant, loc: number): DesignCost {
   const root = { name: '', full_name: '', path: '/', labels: [], phandle: 0, parent: null, children: [], properties: new Map(), pos: 0, refcount: 0 };
   const k = boot(
-    { flow: '6.15', bypass_unmatched_streams: false, smmu_hw: new Map(), memory: { base: 0x80000000, size: 0x100000000 } },
+    { flow: '6.15', patches: new Set(), bypass_unmatched_streams: false, smmu_hw: new Map(), memory: { base: 0x80000000, size: 0x100000000 } },
     { root, phandles: new Map(), labels: new Map() },
     { postcore_initcall: (kk) => v.boot(kernel_symbols(kk)) },
   );

@@ -8,7 +8,8 @@ import type { device_node, device_tree } from './of/node.ts';
 import { EventLog } from './log.ts';
 import { ram_init, type Ram } from './ram.ts';
 
-/** The kernel version whose behaviour the model follows. */
+/** The kernel version whose behaviour the model follows (mainline; out-of-tree series are
+ *  named separately, per scenario: patches.ts). */
 export const KERNEL_VERSION = 'Linux 6.15 (IOMMU probe path of commit bcb81ac6ae3c)';
 
 export type KernelFlow = '6.15' | '6.8';
@@ -23,6 +24,8 @@ export interface smmu_hw_config {
 export interface KernelConfig {
   /** drivers/iommu/iommu.c probe flow: 6.15+ (core calls dma_configure) or 6.8-6.14 */
   flow: KernelFlow;
+  /** out-of-tree series applied on top of mainline, by id (patches.ts) */
+  patches: ReadonlySet<string>;
   /** arm-smmu disable_bypass=0: unmatched streams bypass translation instead of faulting */
   bypass_unmatched_streams: boolean;
   /** per IOMMU node path, what its ID registers report */

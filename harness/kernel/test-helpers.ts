@@ -18,6 +18,8 @@ export const SMMU_HW_DEFAULT: smmu_hw_config = { context_banks: 64, stream_match
 
 export interface BootDtsOptions {
   flow?: KernelFlow;
+  /** out-of-tree series (patches.ts); none: mainline */
+  patches?: string[];
   bypass_unmatched_streams?: boolean;
   /** per IOMMU node path; every node an arm-smmu compatible matches gets SMMU_HW_DEFAULT otherwise */
   smmu_hw?: Map<string, smmu_hw_config>;
@@ -59,6 +61,7 @@ export function boot_dts(dts: string, opts: BootDtsOptions = {}): Kernel {
   }
   return boot({
     flow: opts.flow ?? '6.15',
+    patches: new Set(opts.patches ?? []),
     bypass_unmatched_streams: opts.bypass_unmatched_streams ?? false,
     smmu_hw,
     memory: { base: 0x8000_0000, size: 2 ** 32 },

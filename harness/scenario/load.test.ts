@@ -96,7 +96,7 @@ describe('the example of scenario-format.md', () => {
     expect(s).toMatchObject({ file: 's.yaml', id: 'iris-sm8550', summary: 'Iris on SM8550 makes a non-pixel and a pixel context device at probe' });
     expect(s.iommus.map((n) => n.path)).toEqual(['/iommu@15000000']);
     expect(s.memory).toEqual({ base: 0x80000000, size: 0x100000000 });
-    expect(s.kernel).toEqual({ flow: '6.15', bypass_unmatched_streams: false });
+    expect(s.kernel).toEqual({ flow: '6.15', bypass_unmatched_streams: false, patches: [] });
     expect(s.defines.size).toBe(0);
     expect(s.steps.map((st) => [st.index, st.kind, st.expect])).toEqual([
       [1, 'probe', 'ok'], [2, 'create_context', 'ok'], [3, 'create_context', 'ok'], [4, 'dma_map', 'ok'],
@@ -132,7 +132,7 @@ describe('top-level keys', () => {
     const extra = 'defines: { SID_BASE: 0x1940 }\nmemory: { base: 0x100000000, size: 0x40000000 }\nkernel: { flow: "6.8", bypass_unmatched_streams: true }\n';
     const s = load(scn(PROBE, { dts, extra }));
     expect(s.memory).toEqual({ base: 0x100000000, size: 0x40000000 });
-    expect(s.kernel).toEqual({ flow: '6.8', bypass_unmatched_streams: true });
+    expect(s.kernel).toEqual({ flow: '6.8', bypass_unmatched_streams: true, patches: [] });
     expect(s.defines).toEqual(new Map([['SID_BASE', 0x1940]]));
     expect(s.dt.root.children[1]!.properties.get('iommu-map')?.cells?.[7]).toBe(0x1947);
   });

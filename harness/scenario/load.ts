@@ -6,6 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yam
 import type { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { KernelFlow, smmu_hw_config } from '../kernel/kernel.ts';
 import { DtsSyntaxError, parse_dts } from '../kernel/of/dts.ts';
+import { KERNEL_PATCHES, kernel_patch } from '../kernel/patches.ts';
 import type { device_node, device_tree, property } from '../kernel/of/node.ts';
 import { is_iommu_node, wired_streams } from './truth.ts';
 import { ScenarioError } from './types.ts';
@@ -357,13 +358,31 @@ class ScenarioLoader {
   }
 
   private kernel(f: Field | undefined): Scenario['kernel'] {
-    const out: Scenario['kernel'] = { flow: '6.15', bypass_unmatched_streams: false };
+    const out: Scenario['kernel'] = { flow: '6.15', bypass_unmatched_streams: false, patches: [] };
     if (!f || this.is_empty(f)) return out;
-    const fields = this.fields(f.value!, 'kernel', ['flow', 'bypass_unmatched_streams']);
+    const fields = this.fields(f.value!, 'kernel', ['flow', 'bypass_unmatched_streams', 'patches']);
     const flow = fields.get('flow');
     const bypass = fields.get('bypass_unmatched_streams');
+    const patches = fields.get('patches');
     if (flow) out.flow = this.flow(flow);
     if (bypass) out.bypass_unmatched_streams = this.bool(bypass, 'bypass_unmatched_streams');
+    if (patches) out.patches = this.patches(patches);
+    return out;
+  }
+
+  /** Out-of-tree series by id (harness/kernel/patches.ts), each at most once. */
+  private patches(f: Field): string[] {
+    const v = f.value;
+    if (!v || !isSeq(v)) this.fail(this.at(f), 'kernel patches must be a list of series ids');
+    const out: string[] = [];
+    for (const item of v.items) {
+      const n = this.deref(item);
+      if (!n || !isScalar(n) || typeof n.value !== 'string') this.fail(n ?? v, 'a kernel patch must be a series id (a string)');
+      const id = n.value;
+      if (!kernel_patch(id)) this.fail(n, `unknown kernel patch '${id}' (known: ${KERNEL_PATCHES.map((p) => p.id).join(', ')})`);
+      if (out.includes(id)) this.fail(n, `kernel patch '${id}' listed twice`);
+      out.push(id);
+    }
     return out;
   }
 

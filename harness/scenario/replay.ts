@@ -20,6 +20,7 @@ import { wired_streams } from './truth.ts';
 import { smmu_transaction } from './hardware.ts';
 import { diagnose_context, check_context_iommu } from '../measure/checks.ts';
 import { describe_thrown } from '../thrown.ts';
+import { check_create_result } from './context-identity.ts';
 
 export interface ReplayBuffer {
   name: string;
@@ -95,7 +96,7 @@ export function fail(st: ReplayState, check: string, message: string): void {
 
 function kernel_config(scn: Scenario): KernelConfig {
   const smmu_hw = new Map([...scn.hardware].map(([np, hw]) => [np.path, hw]));
-  return { flow: scn.kernel.flow, bypass_unmatched_streams: scn.kernel.bypass_unmatched_streams, smmu_hw, memory: scn.memory };
+  return { flow: scn.kernel.flow, patches: new Set(scn.kernel.patches), bypass_unmatched_streams: scn.kernel.bypass_unmatched_streams, smmu_hw, memory: scn.memory };
 }
 
 /** Call into the variant; a throw becomes a VariantCrash naming the step. */
@@ -180,6 +181,8 @@ function step_create_context(st: ReplayState, step: Step & { kind: 'create_conte
   }
   const request: ContextRequest = { name: step.name, id: step.id, node: step.node, dma_mask: DMA_BIT_MASK(step.dma_mask_bits) };
   const res = call_variant(st, 'create_context', () => st.variant.create_context(st.syms, pdev, request));
+  const wrong = check_create_result(st.k, res, pdev, parent.contexts);
+  if (wrong) throw new VariantCrash(where(st), `${st.variant.name}.create_context returned ${wrong}`);
   if (typeof res === 'object' && 'unsupported' in res) {
     st.unsupported = res.unsupported;
     return;

@@ -50,7 +50,8 @@ export interface Scenario {
   /** per IOMMU node, what its ID registers report (defaults filled in for every IOMMU node) */
   hardware: Map<device_node, smmu_hw_config>;
   memory: { base: number; size: number };
-  kernel: { flow: KernelFlow; bypass_unmatched_streams: boolean };
+  /** `patches`: out-of-tree series (harness/kernel/patches.ts) the scenario runs with */
+  kernel: { flow: KernelFlow; bypass_unmatched_streams: boolean; patches: string[] };
   /** every node that is an IOMMU (compatible matched by arm-smmu), in tree order */
   iommus: device_node[];
   steps: Step[];

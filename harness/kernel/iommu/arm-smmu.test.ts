@@ -41,7 +41,7 @@ function bench(opts: { bypass?: boolean; hw?: Partial<smmu_hw_config>; props?: R
   const np = node('iommu@15000000', opts.props);
   const root = node('');
   const dt: device_tree = { root, phandles: new Map([[1, np]]), labels: new Map() };
-  const k = kernel_alloc({ flow: '6.15', bypass_unmatched_streams: opts.bypass ?? false, smmu_hw: new Map(), memory: { base: 0x8000_0000, size: 0x4000_0000 } }, dt);
+  const k = kernel_alloc({ flow: '6.15', patches: new Set(), bypass_unmatched_streams: opts.bypass ?? false, smmu_hw: new Map(), memory: { base: 0x8000_0000, size: 0x4000_0000 } }, dt);
   const faults_reported: Array<{ iova: number; flags: number }> = [];
   const groups: iommu_group[] = [];
   const iommu = arm_smmu_device_probe(k, np, { context_banks: 4, stream_match_groups: 8, va_bits: 48, ...opts.hw }, {

@@ -50,6 +50,7 @@ function bench(opts: { flow?: KernelFlow; late?: boolean; client_driver?: boolea
   let buses: Buses | null = null;
   const k = boot_dts(DTS, {
     flow: opts.flow ?? '6.15',
+    patches: ['of-map-multi-cell'],
     late_iommus: opts.late ? ['smmu'] : [],
     postcore_initcall: (kk) => {
       const cfg = (dev: device) => (dev.of_node ? of_dma_configure(kk, dev, dev.of_node, true) : 0);

@@ -58,18 +58,50 @@ const DTS = `
       targets: targets {
           iommu-map = <0 &other 0x10 1>, <0 &smmu1 0x20 1>;
       };
+      targets2: targets2 {
+          /* a mainline 4-cell map whose target has #iommu-cells = <2> */
+          iommu-map = <0 &smmu2 0x1940 1>;
+      };
       msimap: msimap {
           msi-map = <0 &msi 0x800 0x10>;
       };
   };`;
 
+/** A kernel with the out-of-tree multi-cell series (patches.ts), or mainline */
 function k(): Kernel {
+  return boot_dts(DTS, { patches: ['of-map-multi-cell'] });
+}
+
+function mainline(): Kernel {
   return boot_dts(DTS);
 }
 
 function map(kk: Kernel, master: string, id: number, target: string | null = null, name = 'iommu-map'): of_map_result {
   return of_map_id(kk, node(kk, master), id, name, `${name}-mask`, target ? node(kk, target) : null);
 }
+
+describe('of_map_id() as mainline (drivers/of/base.c, without the multi-cell series)', () => {
+  it('of_map_id(): mainline reads 4-cell entries; a 5-cell Qualcomm map is "Bad iommu-map length" and -EINVAL, whatever the id (drivers/of/base.c)', () => {
+    const kk = mainline();
+    const from = kk.log.events.length;
+    expect(map(kk, 'qcom', 0x100)).toEqual({ ret: -EINVAL, target: null, id_out: [] });
+    expect(events_typed(kk, 'printk', from).some((e) => e.level === 'err' && e.message.includes('Bad iommu-map length: 40'))).toBe(true);
+    // the length is checked before any entry, so even an id the first cells would match fails
+    expect(map(kk, 'badlen', 0).ret).toBe(-EINVAL);
+  });
+
+  it('of_map_id(): mainline gives one output cell, so a 4-cell map to a 2-cell SMMU works (args_count 1) (drivers/of/base.c, drivers/iommu/of_iommu.c)', () => {
+    const kk = mainline();
+    expect(map(kk, 'first', 3)).toEqual({ ret: 0, target: node(kk, 'smmu1'), id_out: [0x103] });
+    expect(map(kk, 'targets2', 0)).toEqual({ ret: 0, target: node(kk, 'smmu2'), id_out: [0x1940] });
+  });
+
+  it('of_map_id(): mainline tests the range before it resolves the phandle, so an unresolved phandle of an entry that does not match is skipped (drivers/of/base.c)', () => {
+    const kk = mainline();
+    expect(map(kk, 'unresolved', 5).ret).toBe(0);
+    expect(map(kk, 'unresolved', 0).ret).toBe(-ENODEV);
+  });
+});
 
 describe('of_map_id() (drivers/of/base.c)', () => {
   it('of_map_id(): no map property means no translation: the id passes through, target NULL, 0 (drivers/of/base.c)', () => {

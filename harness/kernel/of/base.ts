@@ -20,6 +20,12 @@ export function of_property_read_u32(np: device_node, name: string): { ret: numb
   return { ret: 0, value: cells[0]! };
 }
 
+/** of_property_count_u32_elems(): the number of cells, -EINVAL when absent */
+export function of_property_count_u32_elems(np: device_node, name: string): number {
+  const cells = of_find_property(np, name)?.cells;
+  return cells ? cells.length : -EINVAL;
+}
+
 export function of_property_read_string_array(np: device_node, name: string): string[] {
   return of_find_property(np, name)?.strings ?? [];
 }
@@ -85,11 +91,15 @@ export function of_parse_phandle_with_args(k: Kernel, np: device_node, list_name
 export interface of_map_result { ret: number; target: device_node | null; id_out: number[] }
 
 /**
- * of_map_id() (drivers/of/base.c), with the multi-cell entries of the 2025-26 series "of: parsing
- * of multi #{iommu,msi}-cells in maps": an entry is (id-base, phandle, #cells specifier cells,
- * length). The first matching entry wins; no map means no translation (id passes through, 0);
- * no matching entry also passes the id through and returns 0, with the target left NULL.
- * `target` non-null restricts the search to entries pointing at it (callers that fix the target).
+ * of_map_id() (drivers/of/base.c): translate an input id through an `iommu-map` / `msi-map`.
+ * The first matching entry wins; no map means no translation (id passes through, 0); no
+ * matching entry also passes the id through and returns 0, with the target left NULL.
+ * `target` non-null restricts the search to entries pointing at it.
+ *
+ * Mainline reads entries of 4 cells (id-base, phandle, out-base, length) and rejects any
+ * other length; its one output cell is all the IOMMU gets (args_count 1), so a 4-cell map to
+ * a 2-cell SMMU works. With the out-of-tree series `of-map-multi-cell` (patches.ts) an entry
+ * is 3 cells plus its own target's #cells.
  */
 export function of_map_id(k: Kernel, np: device_node, id: number, map_name: string, map_mask_name: string | null, target: device_node | null): of_map_result {
   const map = of_find_property(np, map_name)?.cells;
@@ -103,27 +113,64 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
     const m = of_property_read_u32(np, map_mask_name);
     if (!m.ret) map_mask = m.value;
   }
-  if (map.length === 0) {
-    pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: 0`);
-    return { ret: -EINVAL, target: null, id_out: [] };
-  }
-  const masked_id = (map_mask & id) >>> 0;
-  const cells_name = map_name === 'msi-map' ? '#msi-cells' : '#iommu-cells';
-  const bad_length = (): of_map_result => {
-    pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: ${map.length * 4}`);
-    return { ret: -EINVAL, target: null, id_out: [] };
-  };
-  // As the series' C: each entry's size comes from its own target's #cells, so the length is
-  // checked entry by entry as the scan reaches it (a map may mix 1- and 2-cell targets, and a
-  // match before a truncated tail returns 0); id-base is checked against the mask before the
-  // phandle is resolved.
-  for (let i = 0; i < map.length;) {
-    if (map.length - i < 2) return bad_length();
+  const scan = k.config.patches.has('of-map-multi-cell') ? of_map_scan_multi_cell : of_map_scan_mainline;
+  const found = scan(k, np, map, (map_mask & id) >>> 0, map_name, map_mask_name, map_mask, target);
+  if (found) return found;
+  pr_info(k, null, `${np.path}: no ${map_name} translation for id 0x${id.toString(16)} on ${target?.path ?? 'any target'}`);
+  return { ret: 0, target, id_out: [id] };
+}
+
+type MapScan = (k: Kernel, np: device_node, map: number[], masked_id: number, map_name: string, map_mask_name: string | null, map_mask: number, target: device_node | null) => of_map_result | null;
+
+function bad_map_length(k: Kernel, np: device_node, map_name: string, cells: number): of_map_result {
+  pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: ${cells * 4}`);
+  return { ret: -EINVAL, target: null, id_out: [] };
+}
+
+function id_base_outside_mask(k: Kernel, np: device_node, map_name: string, map_mask_name: string | null, map_mask: number, id_base: number): of_map_result | null {
+  if (!((id_base & ~map_mask) >>> 0)) return null;
+  pr_err(k, null, `${np.path}: Invalid ${map_name} translation - ${map_mask_name} (0x${map_mask.toString(16)}) ignores id-base (0x${id_base.toString(16)})`);
+  return { ret: -EFAULT, target: null, id_out: [] };
+}
+
+function map_hit(k: Kernel, np: device_node, map_name: string, map_mask: number, id_base: number, id_len: number, masked_id: number, phandle_node: device_node, out_base: number[]): of_map_result {
+  // every output cell is offset alike (id_off is 0 whenever there is more than one cell)
+  const id_off = masked_id - id_base;
+  const id_out = out_base.map((c) => (id_off + c) >>> 0);
+  pr_info(k, null, `${np.path}: ${map_name}, using mask 0x${map_mask.toString(16)}, id-base 0x${id_base.toString(16)}, out-base 0x${(out_base[0] ?? 0).toString(16)}, length ${id_len}, id 0x${masked_id.toString(16)} -> 0x${(id_out[0] ?? 0).toString(16)}`);
+  return { ret: 0, target: of_node_get(phandle_node), id_out };
+}
+
+/** Mainline: the whole length must be a multiple of 4 cells; the range is tested before the
+ *  phandle is resolved. */
+const of_map_scan_mainline: MapScan = (k, np, map, masked_id, map_name, map_mask_name, map_mask, target) => {
+  if (map.length === 0 || map.length % 4) return bad_map_length(k, np, map_name, map.length);
+  for (let i = 0; i < map.length; i += 4) {
     const id_base = map[i]!;
-    if ((id_base & ~map_mask) >>> 0) {
-      pr_err(k, null, `${np.path}: Invalid ${map_name} translation - ${map_mask_name} (0x${map_mask.toString(16)}) ignores id-base (0x${id_base.toString(16)})`);
-      return { ret: -EFAULT, target: null, id_out: [] };
-    }
+    const id_len = map[i + 3]!;
+    const bad = id_base_outside_mask(k, np, map_name, map_mask_name, map_mask, id_base);
+    if (bad) return bad;
+    if (masked_id < id_base || masked_id >= id_base + id_len) continue;
+    const phandle_node = of_find_node_by_phandle(k.dt, map[i + 1]!);
+    if (!phandle_node) return { ret: -ENODEV, target: null, id_out: [] };
+    if (target && target !== phandle_node) continue;
+    return map_hit(k, np, map_name, map_mask, id_base, id_len, masked_id, phandle_node, [map[i + 2]!]);
+  }
+  return null;
+};
+
+/** The `of-map-multi-cell` series: each entry's size comes from its own target's #cells, so
+ *  the length is checked entry by entry as the scan reaches it (a map may mix 1- and 2-cell
+ *  targets, and a match before a truncated tail returns 0); id-base is checked against the
+ *  mask before the phandle is resolved. */
+const of_map_scan_multi_cell: MapScan = (k, np, map, masked_id, map_name, map_mask_name, map_mask, target) => {
+  if (map.length === 0) return bad_map_length(k, np, map_name, 0);
+  const cells_name = map_name === 'msi-map' ? '#msi-cells' : '#iommu-cells';
+  for (let i = 0; i < map.length;) {
+    if (map.length - i < 2) return bad_map_length(k, np, map_name, map.length);
+    const id_base = map[i]!;
+    const bad = id_base_outside_mask(k, np, map_name, map_mask_name, map_mask, id_base);
+    if (bad) return bad;
     const phandle_node = of_find_node_by_phandle(k.dt, map[i + 1]!);
     if (!phandle_node) return { ret: -ENODEV, target: null, id_out: [] };
     const cells = of_property_read_u32(phandle_node, cells_name);
@@ -132,7 +179,7 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
       return { ret: -EINVAL, target: null, id_out: [] };
     }
     const entry_len = 3 + cells.value;
-    if (map.length - i < entry_len) return bad_length();
+    if (map.length - i < entry_len) return bad_map_length(k, np, map_name, map.length);
     const out_base = map.slice(i + 2, i + 2 + cells.value);
     const id_len = map[i + 2 + cells.value]!;
     i += entry_len;
@@ -142,13 +189,7 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
     }
     if (masked_id < id_base || masked_id >= id_base + id_len) continue;
     if (target && target !== phandle_node) continue;
-    // "arg->args[i] = id_off + be32_to_cpu(out_base[i])" for every output cell (id_off is 0
-    // whenever there is more than one cell, by the range check above; no cell for #cells = 0)
-    const id_off = masked_id - id_base;
-    const id_out = out_base.map((c) => (id_off + c) >>> 0);
-    pr_info(k, null, `${np.path}: ${map_name}, using mask 0x${map_mask.toString(16)}, id-base 0x${id_base.toString(16)}, out-base 0x${(out_base[0] ?? 0).toString(16)}, length ${id_len}, id 0x${masked_id.toString(16)} -> 0x${(id_out[0] ?? 0).toString(16)}`);
-    return { ret: 0, target: of_node_get(phandle_node), id_out };
+    return map_hit(k, np, map_name, map_mask, id_base, id_len, masked_id, phandle_node, out_base);
   }
-  pr_info(k, null, `${np.path}: no ${map_name} translation for id 0x${id.toString(16)} on ${target?.path ?? 'any target'}`);
-  return { ret: 0, target, id_out: [id] };
-}
+  return null;
+};
