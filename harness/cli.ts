@@ -197,18 +197,18 @@ function variant_entries(dirs: string[], replies: JobReply[], timeout_s: number)
     if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
     return { dir, name, info: null, error: `${index}: ${no_answer(reply, timeout_s)}` };
   });
-  // two folders claiming one name would mix their results: each is a load error, whatever
-  // the order the folders are listed in
+  // two folders claiming one name would mix their results. A folder's name is that folder's:
+  // any other folder claiming it is a load error, and the owner still runs. Two folders
+  // claiming a name no folder has are both load errors, whatever their order.
+  const folders = new Map(entries.map((v) => [variant_dir_name(v.dir), v]));
   const claims = new Map<string, VariantEntry[]>();
-  // (a folder that did not load claims its folder's name)
-  for (const v of entries) claims.set(v.name, [...(claims.get(v.name) ?? []), v]);
+  for (const v of entries) if (v.info) claims.set(v.name, [...(claims.get(v.name) ?? []), v]);
   for (const [name, claimants] of claims) {
-    if (claimants.length < 2) continue;
-    const folders = claimants.map((c) => shown_path(c.dir));
+    const owner = folders.get(name);
     for (const v of claimants) {
-      if (!v.info) continue;
-      const others = folders.filter((f) => f !== shown_path(v.dir)).join(', ');
-      Object.assign(v, { name: variant_dir_name(v.dir), info: null, error: `${shown_path(join(v.dir, 'index.ts'))}: the variant name '${name}' is also claimed by ${others}` });
+      if (v === owner || (!owner && claimants.length < 2)) continue;
+      const why = owner ? `belongs to the folder ${shown_path(owner.dir)}` : `is also claimed by ${claimants.filter((c) => c !== v).map((c) => shown_path(c.dir)).join(', ')}`;
+      Object.assign(v, { name: variant_dir_name(v.dir), info: null, error: `${shown_path(join(v.dir, 'index.ts'))}: the variant name '${name}' ${why}` });
     }
   }
   return entries;

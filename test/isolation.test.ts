@@ -409,10 +409,10 @@ describe('broken variant folders beside the shipped ones', () => {
     });
   });
 
-  it('a folder reusing a taken variant name is not run, and says whose name it took', () => {
+  it('a folder claiming another folder\'s variant name is not run, and says whose name it is', () => {
     const dup = variant('dup-name');
     expect(dup.verdict).toBe('error');
-    expect(dup.load_error).toBe(`${join(variants_root, 'dup-name', 'index.ts')}: the variant name 'dma-context-bus' is already taken by ${join(variants_root, 'dma-context-bus')}`);
+    expect(dup.load_error).toBe(`${join(variants_root, 'dup-name', 'index.ts')}: the variant name 'dma-context-bus' belongs to the folder ${join(variants_root, 'dma-context-bus')}`);
     expect(runs_of('dma-context-bus')).toHaveLength(SCENARIOS.length);
   });
 

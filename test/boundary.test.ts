@@ -1,0 +1,156 @@
+// Checks no design can slip past (issue 12), end to end: `npm run compare` as a child process
+// on the hostile variant folders of test/fixtures/variants/ (each says in its first line what
+// it does wrong) and on bad inputs. Each test failed on the code before the issue:
+//
+//   - verdicts: a design unsupported everywhere is `unsupported`, not `works`; an unsupported
+//     answer still tears down and checks what came before it; --variants selects folders; a
+//     name claimed twice, or claiming another folder's name, is a load error;
+//   - the whole-state teardown sweep: a device registered on an error path and dropped is a
+//     leak with its diagnosis; create_context must hand back a new registered child of the
+//     parent (not the parent, not a live context, not a string or a Promise).
+//
+// The CLI runs are made once, in beforeAll, two at a time; the tests read what they left.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Results, RunResult, VariantInfo } from '../harness/measure/results.ts';
+import { compare_command } from './compare-command.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const COMPARE = compare_command(ROOT);
+const HOSTILE = join('test', 'fixtures', 'variants');
+const SCENARIO = 'scenarios/iris-sm8550.yaml';
+const STACK_LINE = /^\s+at /m;
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function cli(args: string[]): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(COMPARE.cmd, [...COMPARE.args, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'boundary-test-'));
+const out = (name: string) => join(work, `out-${name}`);
+
+interface Job { args: string[]; run?: Run }
+const jobs = {
+  hostile: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--scenarios', SCENARIO, '--out', out('hostile'), '--format', 'json'] },
+  by_folder: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--variants', 'folder-name', '--scenarios', SCENARIO, '--out', out('by-folder'), '--format', 'json'] },
+} satisfies Record<string, Job>;
+
+function ran(job: Job): Run {
+  if (!job.run) throw new Error(`the CLI did not run: ${job.args.join(' ')}`);
+  return job.run;
+}
+
+beforeAll(async () => {
+  const all: Job[] = Object.values(jobs);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < all.length) { const job = all[next++]!; job.run = await cli(job.args); }
+  };
+  await Promise.all([worker(), worker()]);
+}, 180_000);
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+function results(name: string): Results {
+  return JSON.parse(readFileSync(join(out(name), 'results.json'), 'utf8')) as Results;
+}
+
+function variant(r: Results, name: string): VariantInfo {
+  const v = r.variants.find((x) => x.name === name);
+  if (!v) throw new Error(`no variant ${name}: ${r.variants.map((x) => x.name).join(', ')}`);
+  return v;
+}
+
+function run_of(r: Results, name: string): RunResult {
+  const run = r.results.find((x) => x.variant === name);
+  if (!run) throw new Error(`no run of ${name}`);
+  return run;
+}
+
+const index = (folder: string) => join(HOSTILE, folder, 'index.ts');
+
+describe('verdict rules', () => {
+  it('the hostile run exits 1 without a stack trace, and its JSON is the report written', () => {
+    const r = ran(jobs.hostile);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(JSON.parse(r.stdout)).toEqual(results('hostile'));
+  });
+
+  it('a design that answers { unsupported } to every request is unsupported, not works', () => {
+    const r = results('hostile');
+    expect(run_of(r, 'unsupported-everywhere').verdict).toBe('unsupported');
+    expect(variant(r, 'unsupported-everywhere')).toMatchObject({ expect: 'works', verdict: 'unsupported' });
+  });
+
+  it('an unsupported answer still tears down and checks what was done before it', () => {
+    const run = run_of(results('hostile'), 'warn-then-unsupported');
+    expect(run.verdict).toBe('fail');
+    expect(run.unsupported).toBe('gave up after the first device');
+    expect(run.failures.map((f) => f.check)).toEqual(expect.arrayContaining(['kernel-warning', 'teardown-leak']));
+    expect(run.failures.find((f) => f.check === 'kernel-warning')!.message).toMatch(/already registered/);
+  });
+
+  it('two folders claiming one variant name are both load errors', () => {
+    const r = results('hostile');
+    expect(variant(r, 'claims-a')).toMatchObject({ verdict: 'error', load_error: `${index('claims-a')}: the variant name 'shared-name' is also claimed by ${join(HOSTILE, 'claims-b')}` });
+    expect(variant(r, 'claims-b')).toMatchObject({ verdict: 'error', load_error: `${index('claims-b')}: the variant name 'shared-name' is also claimed by ${join(HOSTILE, 'claims-a')}` });
+    expect(r.results.filter((x) => x.variant === 'shared-name')).toEqual([]);
+  });
+
+  it("a variant claiming another folder's name is a load error, and that folder still runs", () => {
+    const r = results('hostile');
+    expect(variant(r, 'claims-sibling')).toMatchObject({ verdict: 'error', load_error: `${index('claims-sibling')}: the variant name 'folder-name' belongs to the folder ${join(HOSTILE, 'folder-name')}` });
+    expect(run_of(r, 'renamed-variant').verdict).toBe('pass');
+  });
+
+  it('--variants selects by folder name', () => {
+    const run = ran(jobs.by_folder);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const r = results('by-folder');
+    expect(r.variants.map((v) => [v.name, v.verdict])).toEqual([['renamed-variant', 'works']]);
+  });
+});
+
+describe('the whole-state teardown sweep and what create_context hands back', () => {
+  it('a device registered on an error path and dropped is a leak, with why in kernel terms', () => {
+    const run = run_of(results('hostile'), 'error-path-leak');
+    expect(run.verdict).toBe('fail');
+    const leaks = run.failures.filter((f) => f.check === 'teardown-leak').map((f) => f.message);
+    expect(leaks).toContain('device error-path-leak-0 (not returned by create_context): registered and never deleted (device_add without device_del), reference count 1');
+    expect(leaks).toContain('device error-path-leak-0 (not returned by create_context): iommu_probe_device without iommu_release_device: it was never deleted, so BUS_NOTIFY_REMOVED_DEVICE never came');
+    expect(run.failures.every((f) => f.check === 'teardown-leak')).toBe(true);
+  });
+
+  const returned: Array<[string, RegExp]> = [
+    ['returns-parent', /^returns-parent\.create_context returned the parent \S+ itself, not a new device$/],
+    ['returns-string', /^returns-string\.create_context returned the string "ctx"$/],
+    ['returns-promise', /^returns-promise\.create_context returned a Promise/],
+    ['returns-twice', /^returns-twice\.create_context returned returns-twice-0, already the live context non-pixel$/],
+  ];
+  for (const [name, message] of returned) {
+    it(`${name}: verdict error saying what was returned`, () => {
+      const run = run_of(results('hostile'), name);
+      expect(run.verdict).toBe('error');
+      expect(run.failures).toHaveLength(1);
+      expect(run.failures[0]!.check).toBe('variant-error');
+      expect(run.failures[0]!.message).toMatch(message);
+    });
+  }
+});
