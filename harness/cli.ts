@@ -128,7 +128,7 @@ function checked_scenarios(files: string[], replies: JobReply[], timeout_s: numb
   const seen = new Map<string, string>();
   files.forEach((file, i) => {
     const reply = replies[i]!;
-    if (reply.type === 'bad-scenario') return void errors.push(reply.error);
+    if (reply.type === 'bad-scenario') return void errors.push(reply.error, ...reply.more);
     if (reply.type !== 'scenario') return void errors.push({ file, line: 1, col: 1, message: no_answer(reply, timeout_s) });
     const scn = reply.digest;
     const first = seen.get(scn.id);
@@ -254,6 +254,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
       throw new Interrupted(ids.flatMap((id) => names.map((n) => `${id} x ${n}`)), 'checking the scenarios and loading the variants');
     }
     const scenarios = checked_scenarios(files, first.slice(0, files.length), o.timeout, errors);
+    for (const n of scenarios.flatMap((s) => s.notes)) process.stderr.write(`${n.file}:${n.line}:${n.col}: note: ${n.message}\n`);
     let loaded = variant_entries(dirs, first.slice(files.length), o.timeout);
     if (o.variants) {
       // by folder name: a variant's own name is not known before it loads, and could be anything

@@ -26,7 +26,8 @@ function check_scenario(file: string): JobReply {
     return { type: 'scenario', digest: scenario_digest(scenario_cached(file)) };
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
-    return { type: 'bad-scenario', error: { file: e.file, line: e.line, col: e.col, message: e.detail } };
+    const more = e.more.map((m) => ({ file: e.file, line: m.line, col: m.col, message: m.detail }));
+    return { type: 'bad-scenario', error: { file: e.file, line: e.line, col: e.col, message: e.detail }, more };
   }
 }
 

@@ -29,7 +29,7 @@ export const PROGRESS_DESIGN_COST = -2;
 export type JobReply =
   | { type: 'loaded'; info: LoadedInfo | null; error: string | null }
   | { type: 'scenario'; digest: ScenarioDigest }
-  | { type: 'bad-scenario'; error: InputError }
+  | { type: 'bad-scenario'; error: InputError; more: InputError[] }
   | { type: 'result'; result: RunResult }
   /** the worker caught an exception outside the replay (the scenario or variant would not load) */
   | { type: 'failed'; message: string }

@@ -202,10 +202,10 @@ describe('the device tree block', () => {
   });
 
   it('accounts for deeper indentation, blank lines and an indentation indicator', () => {
-    const dts = '\n      a { };\n\n      b { p = <⟨&missing>; };\n';
-    expect_error(scn(PROBE, { dts }), "unknown label 'missing'");
-    const text = `scenario: t\nsummary: s\ndevicetree: |4 # a comment\n      a { };\n      b { p = <⟨&missing>; };\nsteps: []\n`;
-    expect_error(text, "unknown label 'missing'");
+    const dts = '\n      a { };\n\n      b { iommus = <⟨&missing>; };\n';
+    expect_error(scn(PROBE, { dts }), "unknown label 'missing' in iommus");
+    const text = `scenario: t\nsummary: s\ndevicetree: |4 # a comment\n      a { };\n      b { iommus = <⟨&missing>; };\nsteps: []\n`;
+    expect_error(text, "unknown label 'missing' in iommus");
   });
 
   it('points just after the last character for an error at the end of the block', () => {
@@ -213,13 +213,13 @@ describe('the device tree block', () => {
   });
 
   it('maps positions in a file with CRLF line ends', () => {
-    const text = scn(PROBE, { dts: '  a { };\n  b { p = <⟨&missing>; };\n' }).replace(/\n/g, '\r\n');
-    expect_error(text, "unknown label 'missing'");
+    const text = scn(PROBE, { dts: '  a { };\n  b { iommus = <⟨&missing>; };\n' }).replace(/\n/g, '\r\n');
+    expect_error(text, "unknown label 'missing' in iommus");
   });
 
   it('maps positions in quoted and folded scalars', () => {
-    expect_error('scenario: t\nsummary: s\ndevicetree: "a { }; b { p = <⟨&missing>; };"\nsteps: []\n', "unknown label 'missing'");
-    expect_error('scenario: t\nsummary: s\ndevicetree: >\n  a { };\n  b { p = <⟨&missing>; };\nsteps: []\n', "unknown label 'missing'");
+    expect_error('scenario: t\nsummary: s\ndevicetree: "a { }; b { iommus = <⟨&missing>; };"\nsteps: []\n', "unknown label 'missing' in iommus");
+    expect_error('scenario: t\nsummary: s\ndevicetree: >\n  a { };\n  b { iommus = <⟨&missing>; };\nsteps: []\n', "unknown label 'missing' in iommus");
   });
 
   it('rejects an iommu-map whose length is not a multiple of the entry size', () => {
@@ -493,5 +493,33 @@ describe('robustness', () => {
       }
     }
     expect(errors).toBeGreaterThan(50);
+  });
+});
+
+describe('a device tree pasted from a .dtsi', () => {
+  it('notes an #include line at its position and reads the rest', () => {
+    const dts = `  #include <dt-bindings/clock/qcom,rpmh.h>\n${DTS}`;
+    const s = load(scn(PROBE, { dts }));
+    expect(s.notes).toEqual([{ file: 's.yaml', line: 4, col: 3, message: expect.stringContaining('#include <dt-bindings/clock/qcom,rpmh.h> ignored') }]);
+    expect(s.steps.length).toBe(1);
+  });
+
+  it('gives every error of the device tree in one ScenarioError, each at its line and column', () => {
+    const dts = DTS.replace('0x1940 0x0>;', 'SID_NP 0x0>;').replace('<1 &apps_smmu 0x1947', '<1 &apps_smu 0x1947');
+    const e = error_of(scn(PROBE, { dts, extra: 'defines: { SID_NPX: 0x1940 }\n' }));
+    expect(e.detail).toBe("unknown macro 'SID_NP' (add it under 'defines'); did you mean 'SID_NPX'?");
+    expect([e.line, e.col]).toEqual([10, 28]);
+    expect(e.more).toEqual([{ line: 12, col: 22, detail: "unknown label 'apps_smu' in iommu-map; did you mean 'apps_smmu'?" }]);
+  });
+
+  // drivers/of/platform.c: of_platform_bus_create() returns early for a node that
+  // of_device_is_available() refuses, so neither it nor its children become devices
+  it('refuses to probe a node whose status is "disabled", or whose ancestor\'s is, naming the status', () => {
+    const disabled = DTS.replace('compatible = "qcom,sm8550-iris";', 'compatible = "qcom,sm8550-iris";\n      status = "disabled";');
+    expect(error_of(scn(PROBE, { dts: disabled })).detail)
+      .toBe('/video-codec@aa00000 is not populated: it has status = "disabled" (set status = "okay" as a board .dts does)');
+    const parent = `  soc {\n      status = "disabled";\n${DTS}  };\n`;
+    expect(error_of(scn(PROBE, { dts: parent })).detail).toMatch(/^\/soc\/video-codec@aa00000 is not populated: its ancestor \/soc has status = "disabled"/);
+    expect(load(scn(PROBE, { dts: DTS.replace('compatible = "qcom,sm8550-iris";', 'compatible = "qcom,sm8550-iris";\n      status = "okay";') })).steps.length).toBe(1);
   });
 });

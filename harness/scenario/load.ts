@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { KernelFlow, smmu_hw_config } from '../kernel/kernel.ts';
-import { DtsSyntaxError, parse_dts } from '../kernel/of/dts.ts';
+import { DtsSyntaxError, parse_dts, type DtsMessage } from '../kernel/of/dts.ts';
 import { KERNEL_PATCHES, kernel_patch } from '../kernel/patches.ts';
 import type { device_node, device_tree, property } from '../kernel/of/node.ts';
 import { is_iommu_node, wired_streams } from './truth.ts';
 import { ScenarioError } from './types.ts';
-import type { DmaDirection, Scenario, SourcePos, Step, StepExpect, WiredStream } from './types.ts';
+import type { DmaDirection, Scenario, ScenarioNote, SourcePos, Step, StepExpect, WiredStream } from './types.ts';
 
 const STEP_LIMIT = 1_000_000;
 const STEP_LIMIT_TEXT = '1,000,000';
@@ -103,6 +103,7 @@ class ScenarioLoader {
   private readonly by_full_name = new Map<string, device_node[]>();
   private iommus: device_node[] = [];
   private readonly steps: Step[] = [];
+  private readonly notes: ScenarioNote[] = [];
   /** A repeat body's maps are read once per round: their keys are checked, and their positions
    *  found, the first time only (by node, and by what the map was read as). */
   private readonly fields_seen = new WeakMap<YNode, { what: string; fields: Fields }>();
@@ -128,7 +129,7 @@ class ScenarioLoader {
     const memory = this.memory(top.get('memory'));
     const kernel = this.kernel(top.get('kernel'));
     this.read_steps(this.required(top, 'steps', root, 'the scenario'));
-    return { file: this.file, id, id_pos, summary, dt: this.dt, defines, hardware, memory, kernel, iommus: this.iommus, steps: this.steps };
+    return { file: this.file, id, id_pos, summary, dt: this.dt, defines, hardware, memory, kernel, iommus: this.iommus, steps: this.steps, notes: this.notes };
   }
 
   // ---- positions and errors ----
@@ -290,11 +291,16 @@ class ScenarioLoader {
     if (!v || !isScalar(v) || typeof v.value !== 'string') this.fail(this.at(f), 'devicetree must be a string (a block scalar: devicetree: |)');
     const text = v.value;
     this.dts_pos = this.dts_pos_map(v, text);
+    const notes: DtsMessage[] = [];
     try {
-      this.dt = parse_dts(text, defines);
+      this.dt = parse_dts(text, defines, notes);
     } catch (e) {
-      if (e instanceof DtsSyntaxError) this.fail_dts(e.offset, e.message);
-      throw e;
+      if (!(e instanceof DtsSyntaxError)) throw e;
+      const { line, col } = this.dts_pos(e.offset);
+      const more = e.more.map((m) => ({ ...this.dts_pos(m.offset), detail: m.message }));
+      throw new ScenarioError(this.file, line, col, e.message, more);
+    } finally {
+      for (const n of notes) this.notes.push({ file: this.file, ...this.dts_pos(n.offset), message: n.message });
     }
     this.all_nodes = preorder(this.dt.root);
     for (const n of this.all_nodes) {
@@ -488,6 +494,20 @@ class ScenarioLoader {
     return this.node_ref(this.str(f, what), this.at(f));
   }
 
+  /** A node the kernel would have populated: of_platform_populate() skips a node that is not
+   *  available (of_device_is_available(): status absent, "okay" or "ok"), and with it its
+   *  children, so no driver can bind to it. */
+  private available_node(f: Field, what: string): device_node {
+    const node = this.node_field(f, what);
+    for (let n: device_node | null = node; n !== null; n = n.parent) {
+      const status = n.properties.get('status')?.strings?.[0];
+      if (status === undefined || status === 'okay' || status === 'ok') continue;
+      const whose = n === node ? 'it has' : `its ancestor ${n.path} has`;
+      this.fail(this.at(f), `${node.path} is not populated: ${whose} status = "${status}" (set status = "okay" as a board .dts does)`);
+    }
+    return node;
+  }
+
   // ---- steps: expansion ----
 
   private read_steps(f: Field): void {
@@ -579,7 +599,7 @@ class ScenarioLoader {
   private step_body(kind: StepKind, f: Field, expect: StepExpect, state: StepState): StepBody {
     switch (kind) {
       case 'iommu_register': return this.iommu_register(f, state);
-      case 'probe': return { kind, node: this.node_field(f, 'probe') };
+      case 'probe': return { kind, node: this.available_node(f, 'probe') };
       case 'remove': return this.remove(f, state);
       case 'destroy_context': return this.destroy_context(f, state);
       case 'create_context': return this.create_context(f, expect, state);

@@ -8,10 +8,17 @@ export interface SourcePos { file: string; line: number; col: number }
 
 /** A positioned input error: printed as `file:line:col: message`. */
 export class ScenarioError extends Error {
-  constructor(readonly file: string, readonly line: number, readonly col: number, readonly detail: string) {
+  /** further errors of the same file found in the same pass (a device tree's, say) */
+  readonly more: Array<{ line: number; col: number; detail: string }>;
+  constructor(readonly file: string, readonly line: number, readonly col: number, readonly detail: string,
+    more: Array<{ line: number; col: number; detail: string }> = []) {
     super(`${file}:${line}:${col}: ${detail}`);
+    this.more = more;
   }
 }
+
+/** Something accepted but ignored (an `#include` line), said once at its position. */
+export interface ScenarioNote extends SourcePos { message: string }
 
 export type StepExpect = 'ok' | 'deferred' | 'error' | 'fault' | 'isolated';
 export type DmaDirection = 'bidirectional' | 'to_device' | 'from_device';
@@ -55,6 +62,7 @@ export interface Scenario {
   /** every node that is an IOMMU (compatible matched by arm-smmu), in tree order */
   iommus: device_node[];
   steps: Step[];
+  notes: ScenarioNote[];
 }
 
 /** One stream the device tree wires to a context: the ground truth of what the hardware emits. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DtsSyntaxError, parse_dts } from './dts.ts';
+import { DtsSyntaxError, MAX_ERRORS, parse_dts } from './dts.ts';
 import type { device_node, device_tree } from './node.ts';
 
 const NO_DEFINES = new Map<string, number>();
@@ -155,11 +155,11 @@ describe('phandles', () => {
 
 describe('errors', () => {
   it('reports an unknown macro at its name', () => {
-    expect_error('n { p = <1 NOPE>; };', 'NOPE', /unknown macro 'NOPE'/);
+    expect_error('n { iommus = <1 NOPE>; };', 'NOPE', /unknown macro 'NOPE'/);
   });
 
   it('reports an unknown label at its reference', () => {
-    expect_error('a: x { };\nn { p = <&a &b>; };', '&b', /unknown label 'b'/);
+    expect_error('a: x { };\nn { iommus = <&a &b>; };', '&b', /unknown label 'b'/);
   });
 
   it('rejects a cell above 2^32-1', () => {
@@ -197,7 +197,7 @@ describe('errors', () => {
     ['n { p = <1 - 2>; };', '-', /unexpected '-' in a cell list/],
     ['n { l: p = <1>; };', 'l:', /labels on properties/],
     ['p = <1>;', 'p', /outside any node/],
-    ['#include <dt-bindings/x.h>\nn { };', '#include', /not supported/],
+    ['#define X 1\nn { };', '#define', /not supported/],
     ['n { p = <(1 / 0)>; };', '/ 0', /division by zero/],
     ['n { p = <(1 << 64)>; };', '<<', /shift count/],
     ['n { p = <(0xffffffffffffffff * 2)>; };', '*', /64 bits/],
@@ -250,5 +250,49 @@ describe('errors', () => {
       }
     }
     expect(errors).toBeGreaterThan(0);
+  });
+});
+
+describe('a node pasted from a .dtsi', () => {
+  const PASTED = [
+    '#include <dt-bindings/interrupt-controller/arm-gic.h>',
+    'smmu: iommu@15000000 {',
+    '    #iommu-cells = <2>;',
+    '    interrupts = <GIC_SPI 65 IRQ_TYPE_LEVEL_HIGH 0>;',
+    '};',
+    'dsp {',
+    '    interrupts-extended = <&intc GIC_SPI 578 IRQ_TYPE_EDGE_RISING 0>;',
+    '    clocks = <&rpmhcc RPMH_CXO_CLK>;',
+    '    interconnects = <&nsp_noc MASTER_CDSP_PROC QCOM_ICC_TAG_ALWAYS>;',
+    '    power-domains = <&rpmhpd RPMHPD_CX>, <(RPMHPD_MXC | 1)>;',
+    '    iommus = <&smmu 0x1961 0x0>;',
+    '};',
+  ].join('\n');
+
+  it('keeps unknown macros and labels opaque where the model reads nothing (of_property_read_u32_array is never asked for them)', () => {
+    const notes: Array<{ offset: number; message: string }> = [];
+    const dt = parse_dts(PASTED, NO_DEFINES, notes);
+    expect(cells(dt, '/dsp', 'clocks')).toEqual([0, 0]);
+    expect(cells(dt, '/dsp', 'power-domains')).toEqual([0, 0, 1]);
+    expect(cells(dt, '/dsp', 'iommus')).toEqual([1, 0x1961, 0]);
+    expect(notes).toEqual([{ offset: 0, message: expect.stringMatching(/^#include <dt-bindings\/interrupt-controller\/arm-gic.h> ignored/) }]);
+  });
+
+  it('reports every unknown name in properties the model reads, in one error, with did you mean', () => {
+    const text = 'smmu: iommu@1 { #iommu-cells = <1>; };\nd { iommus = <&smu SID_A>; iommu-map = <0 &smmu SID_B 1>; };';
+    const e = error_of(text, new Map([['SID_AA', 1]]));
+    expect(e.message).toBe("unknown label 'smu' in iommus; did you mean 'smmu'?");
+    expect(e.more.map((m) => m.message)).toEqual([
+      "unknown macro 'SID_A' (add it under 'defines'); did you mean 'SID_AA'?",
+      "unknown macro 'SID_B' (add it under 'defines'); did you mean 'SID_AA'?",
+    ]);
+    expect(e.offset).toBe(text.indexOf('&smu'));
+  });
+
+  it('stops gathering at MAX_ERRORS and says how many more there were', () => {
+    const text = `d { iommus = <${Array.from({ length: MAX_ERRORS + 5 }, (_v, i) => `M${i}`).join(' ')}>; };`;
+    const e = error_of(text);
+    expect(e.more.length).toBe(MAX_ERRORS);
+    expect(e.more.at(-1)!.message).toBe('5 more errors not shown');
   });
 });

@@ -3,13 +3,65 @@
 // phandles given only to referenced nodes, cell lists with `&label`, macros and parenthesised
 // integer expressions. Every error is a DtsSyntaxError carrying an offset into the text, so the
 // scenario loader can point at the offending character in the YAML file.
+//
+// A node pasted from a .dtsi names clocks, interrupts, interconnects and the like through
+// macros of dt-bindings headers and labels of nodes that were not pasted. The model never
+// reads those properties, so there such names are kept opaque (the cell reads as 0), as the
+// kernel would leave them to drivers the model does not have. In a property the model reads
+// (MODEL_READS), an unknown name is an error. Errors that do not stop the parse are gathered,
+// up to MAX_ERRORS, so that one run reports them all; `#include` lines are skipped with a note.
 import type { device_node, device_tree, property } from './node.ts';
 
+/** One problem or note at an offset of the text. */
+export interface DtsMessage { offset: number; message: string }
+
 export class DtsSyntaxError extends Error {
-  constructor(readonly offset: number, message: string) {
+  /** the further errors of the same text, in order, after this one */
+  readonly more: DtsMessage[];
+  constructor(readonly offset: number, message: string, more: DtsMessage[] = []) {
     super(message);
     this.name = 'DtsSyntaxError';
+    this.more = more;
   }
+}
+
+/** The properties whose values the model reads (harness/kernel/of, iommu/of_iommu.ts and the
+ *  ground truth in harness/scenario/truth.ts): a macro or label in them must be known. */
+export const MODEL_READS: ReadonlySet<string> = new Set([
+  'compatible', 'status', 'iommus', 'iommu-map', 'iommu-map-mask', '#iommu-cells',
+  'msi-map', 'msi-map-mask', '#msi-cells', 'dma-ranges', 'dma-coherent', 'stream-match-mask',
+]);
+
+/** The most errors reported for one device tree. */
+export const MAX_ERRORS = 20;
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_v, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known name nearest to `name`, when it is near enough to be a slip of the keyboard. */
+export function nearest(name: string, known: Iterable<string>): string | null {
+  let best: string | null = null;
+  let best_d = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const k of known) {
+    const d = k.toLowerCase() === name.toLowerCase() ? 0 : distance(name, k);
+    if (d < best_d) { best = k; best_d = d; }
+  }
+  return best;
+}
+
+function did_you_mean(name: string, known: Iterable<string>): string {
+  const near = nearest(name, known);
+  return near === null ? '' : `; did you mean '${near}'?`;
 }
 
 const CELL_MAX = 0xffffffffn;
@@ -41,7 +93,7 @@ const BINARY_PREC: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** An `&label` inside a cell list, resolved once the whole text is read (labels may come later). */
-interface PendingRef { label: string; offset: number; prop: property; index: number }
+interface PendingRef { label: string; offset: number; prop: property; index: number; opaque: boolean }
 
 interface Label { name: string; offset: number }
 
@@ -63,14 +115,41 @@ class DtsParser {
   /** the full names of each node's children, for the duplicate check in constant time */
   private readonly child_names = new Map<device_node, Set<string>>();
   private nodes = 0;
+  /** errors that did not stop the parse, and notes */
+  private readonly errors: DtsMessage[] = [];
+  readonly notes: DtsMessage[] = [];
+  /** whether the property being read is one the model never reads (unknown names are opaque) */
+  private opaque = false;
   readonly root = new_node(null, '', 0);
 
   constructor(private readonly text: string, private readonly defines: Map<string, number>) {}
 
   parse(): device_tree {
-    this.check_size();
-    this.parse_top_level();
-    return { root: this.root, phandles: this.resolve_refs(), labels: this.labels };
+    let phandles = new Map<number, device_node>();
+    try {
+      this.check_size();
+      this.parse_top_level();
+      // after a syntax error the labels further on were never read: no reference is checked
+      phandles = this.resolve_refs();
+    } catch (e) {
+      if (!(e instanceof DtsSyntaxError)) throw e;
+      this.errors.push({ offset: e.offset, message: e.message });
+    }
+    this.throw_errors();
+    return { root: this.root, phandles, labels: this.labels };
+  }
+
+  /** An error that does not stop the parse: recorded, and the parse goes on. */
+  private report(offset: number, message: string): void {
+    this.errors.push({ offset, message });
+  }
+
+  private throw_errors(): void {
+    if (this.errors.length === 0) return;
+    const sorted = [...this.errors].sort((a, b) => a.offset - b.offset).slice(0, MAX_ERRORS);
+    const [first, ...more] = sorted;
+    if (this.errors.length > MAX_ERRORS) more.push({ offset: first!.offset, message: `${this.errors.length - MAX_ERRORS} more errors not shown` });
+    throw new DtsSyntaxError(first!.offset, first!.message, more);
   }
 
   /** At most DTS_MAX_BYTES of UTF-8: the error points at the first character beyond it. */
@@ -179,6 +258,7 @@ class DtsParser {
       this.skip();
       name_pos = this.pos;
       if (this.peek() === '&') this.fail(name_pos, 'node references (&label { ... }) are not supported: edit the node itself');
+      if (this.text.startsWith('#include', this.pos)) return this.skip_include();
       name = this.read_while(WORD_CHAR);
       if (name === '') this.fail(name_pos, this.at_end() ? 'unexpected end of input' : `unexpected '${this.peek()}': a node or property name expected`);
       if (this.peek() !== ':') break;
@@ -186,7 +266,7 @@ class DtsParser {
       labels.push({ name, offset: name_pos });
       this.pos++;
     }
-    if (PREPROCESSOR.has(name)) this.fail(name_pos, `${name} is not supported: paste the nodes and put macros under 'defines'`);
+    if (PREPROCESSOR.has(name)) this.fail(name_pos, `${name} is not supported: paste the nodes and put the macros the model reads under 'defines'`);
     this.skip();
     const c = this.peek();
     if (c === '{') return this.parse_node(parent, name, name_pos, labels, depth);
@@ -194,6 +274,16 @@ class DtsParser {
     if (top_level) this.fail(name_pos, `property '${name}' outside any node: put it inside / { ... }`);
     if (labels.length > 0) this.fail(labels[0]!.offset, 'labels on properties are not supported');
     this.parse_property(parent, name, name_pos);
+  }
+
+  /** `#include <...>` or `#include "..."`: the headers are not read; a macro the model needs
+   *  goes under `defines`, and one it never reads is opaque anyway. */
+  private skip_include(): void {
+    const nl = this.text.indexOf('\n', this.pos);
+    const end = nl < 0 ? this.text.length : nl;
+    const line = this.text.slice(this.pos, end).trim();
+    this.notes.push({ offset: this.pos, message: `${line} ignored: the model reads no header; put the macros it needs under 'defines'` });
+    this.pos = end;
   }
 
   private parse_node(parent: device_node, full_name: string, name_pos: number, labels: Label[], depth: number): void {
@@ -229,7 +319,12 @@ class DtsParser {
       return;
     }
     this.pos++; // '='
-    this.parse_values(prop);
+    this.opaque = !MODEL_READS.has(name);
+    try {
+      this.parse_values(prop);
+    } finally {
+      this.opaque = false;
+    }
   }
 
   /** `"a", "b"` or `<1 2>, <3>`: a property holds strings or cells, not both. */
@@ -310,7 +405,7 @@ class DtsParser {
       }
       if (c === '') this.fail(start, "unexpected end of input: '>' expected to close the cell list");
       if (c === '&') {
-        this.refs.push({ label: this.parse_ref(), offset: start, prop, index: cells.length });
+        this.refs.push({ label: this.parse_ref(), offset: start, prop, index: cells.length, opaque: this.opaque });
         cells.push(0);
       } else if (c === '(' || /[0-9]/.test(c) || IDENT_START.test(c)) {
         cells.push(this.check_cell(this.parse_primary(0), start));
@@ -418,7 +513,11 @@ class DtsParser {
     const start = this.pos;
     const name = this.read_while(IDENT_CHAR);
     const v = this.defines.get(name);
-    if (v === undefined) this.fail(start, `unknown macro '${name}' (add it under 'defines')`);
+    if (v === undefined && this.opaque) return 0n;
+    if (v === undefined) {
+      this.report(start, `unknown macro '${name}' (add it under 'defines')${did_you_mean(name, this.defines.keys())}`);
+      return 0n;
+    }
     if (!Number.isSafeInteger(v)) this.fail(start, `macro '${name}' is not an integer`);
     return BigInt(v);
   }
@@ -430,7 +529,11 @@ class DtsParser {
     const phandles = new Map<number, device_node>();
     for (const ref of this.refs) {
       const node = this.labels.get(ref.label);
-      if (!node) this.fail(ref.offset, `unknown label '${ref.label}'`);
+      if (!node && ref.opaque) continue;
+      if (!node) {
+        this.report(ref.offset, `unknown label '${ref.label}' in ${ref.prop.name}${did_you_mean(ref.label, this.labels.keys())}`);
+        continue;
+      }
       if (node.phandle === 0) {
         node.phandle = phandles.size + 1;
         phandles.set(node.phandle, node);
@@ -441,7 +544,13 @@ class DtsParser {
   }
 }
 
-/** Parses `text` (the DTS subset) into a device tree; throws only DtsSyntaxError. */
-export function parse_dts(text: string, defines: Map<string, number>): device_tree {
-  return new DtsParser(text, defines).parse();
+/** Parses `text` (the DTS subset) into a device tree; throws only DtsSyntaxError, which holds
+ *  every error found (up to MAX_ERRORS). `notes` receives what was accepted but ignored. */
+export function parse_dts(text: string, defines: Map<string, number>, notes: DtsMessage[] = []): device_tree {
+  const parser = new DtsParser(text, defines);
+  try {
+    return parser.parse();
+  } finally {
+    notes.push(...parser.notes);
+  }
 }
