@@ -28,6 +28,11 @@ export type KEvent =
   | { type: 'iommu_probe_device'; dev: string; devid: number; ret: number; from: string }
   | { type: 'iommu_release_device'; dev: string; devid: number }
   | { type: 'iommu_device_register'; iommu: string }
+  | { type: 'iommu_device_unregister'; iommu: string }
+  | { type: 'iommu_group_remove_device'; dev: string; devid: number; group: number | null; caller: string }
+  | { type: 'of_map_id'; dev: string; devid: number; np: string; map: string; id: number; ret: number; error: string | null }
+  | { type: 'driver_register'; driver: string; bus: string; ret: number }
+  | { type: 'private_field_write'; dev: string; devid: number; field: string }
   | { type: 'fwspec_init'; dev: string; devid: number; iommu: string; ret: number }
   | { type: 'group_alloc'; group: number; dev: string; devid: number }
   | { type: 'group_add_device'; group: number; dev: string; devid: number }

@@ -57,6 +57,7 @@ export function diagnose_context(k: Kernel, dev: device): string {
   }
   for (const e of configures) if (e.type === 'dma_configure' && e.ret) why.push(`dma_configure returned ${errname(e.ret)}`);
   for (const e of ev) if (e.type === 'fwspec_init' && e.ret) why.push(`iommu_fwspec_init(${e.iommu}) returned ${errname(e.ret)}`);
+  for (const e of ev) if (e.type === 'of_map_id' && e.ret) why.push(`of_map_id(${e.np} ${e.map}, id 0x${e.id.toString(16)}) returned ${errname(e.ret)}${e.error ? ` ("${e.error}")` : ''}`);
   const probes = ev.filter((e) => e.type === 'iommu_probe_device');
   if (probes.length === 0) why.push('iommu_probe_device was never called');
   else {

@@ -86,7 +86,10 @@ function iommu_fwspec_init_inner(k: Kernel, dev: device, iommu_fwnode: device_no
   if (!iommu) return driver_deferred_probe_check_state(k, dev);
   if (!dev.iommu && !iommu.ready) return -EPROBE_DEFER;
   const fwspec = dev_iommu_fwspec_get(dev);
-  if (fwspec) return fwspec.iommu_fwnode === iommu_fwnode ? 0 : -EINVAL;
+  // the C compares the ops tables, not the instances: a second instance of the same driver is
+  // accepted and its IDs join the first one's fwspec (the model's ops are per instance, so
+  // the driver's name stands for its static ops table)
+  if (fwspec) return iommu_fwspec_ops(k, dev)?.ops.name === iommu.ops.name ? 0 : -EINVAL;
   dev_iommu_get(dev).fwspec = { iommu_fwnode, ids: [] };
   return 0;
 }
@@ -163,8 +166,8 @@ function iommu_init_device(k: Kernel, dev: device): number {
  */
 function __iommu_probe_device(k: Kernel, dev: device, group_list: Set<iommu_group> | null): number {
   if (dev.iommu_group) return 0;
-  const ret = iommu_init_device(k, dev);
-  if (ret) return ret;
+  const init = iommu_init_device(k, dev);
+  if (init) return init;
   // the WARN came with the 6.15 probe path (commit bcb81ac6ae3c, drivers/iommu/iommu.c); before
   // it, of_iommu_configure() probing at driver bind was the normal path and said nothing
   if (k.config.flow === '6.15' && dev.driver) WARN(k, dev, 'late IOMMU probe at driver bind, something fishy here!');
@@ -172,12 +175,45 @@ function __iommu_probe_device(k: Kernel, dev: device, group_list: Set<iommu_grou
   group.devices.push(dev);
   k.log.record({ type: 'group_add_device', group: group.id, dev: dev.name, devid: dev.devid });
   dev_info(k, dev, `Adding to iommu group ${group.id}`);
-  if (group.domain) return __iommu_device_set_domain(k, group.domain, dev);
-  if (group_list) {
-    group_list.add(group);
-    return 0;
+  let ret = 0;
+  if (group.domain) ret = __iommu_device_set_domain(k, group.domain, dev);
+  else if (!group_list) ret = iommu_setup_default_domain(k, group);
+  else group_list.add(group);
+  if (ret) {
+    // err_remove_gdev: off the group's list, then iommu_deinit_device() undoes the rest
+    group_remove_gdev(k, group, dev);
+    iommu_deinit_device(k, dev);
   }
-  return iommu_setup_default_domain(k, group);
+  return ret;
+}
+
+/** list_del() of the group_device and __iommu_group_free_device() */
+function group_remove_gdev(k: Kernel, group: iommu_group, dev: device): void {
+  group.devices.splice(group.devices.indexOf(dev), 1);
+  k.log.record({ type: 'group_remove_device', group: group.id, dev: dev.name, devid: dev.devid });
+  if (group.devices.length === 0 && (group.owner_cnt || group.domain !== group.default_domain)) {
+    WARN(k, dev, `__iommu_group_free_device: group ${group.id} emptied while still owned or off its default domain`);
+  }
+}
+
+/**
+ * iommu_deinit_device(): the driver releases the device; the last device out frees the
+ * group's domains (the model frees the group with them: nothing else holds it); dev->iommu
+ * and its fwspec go.
+ */
+function iommu_deinit_device(k: Kernel, dev: device): void {
+  const group = dev.iommu_group!;
+  dev.iommu!.iommu_dev?.ops.release_device(dev);
+  if (group.devices.length === 0) {
+    if (group.default_domain) iommu_domain_free(k, group.default_domain);
+    group.default_domain = null;
+    group.domain = null;
+    group.freed = true;
+    k.log.record({ type: 'group_free', group: group.id });
+  }
+  dev.iommu_group = null;
+  dev.dma_ops = 'direct';
+  dev_iommu_free(dev);
 }
 
 /** iommu_probe_device(): not exported to modules */
@@ -220,13 +256,18 @@ function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
   k.all_domains.push(domain);
   k.log.record({ type: 'domain_alloc', domain: domain.id, kind: 'DMA', group: group.id });
   group.default_domain = domain;
-  group.domain = domain;
   domain_groups.set(domain, [...(domain_groups.get(domain) ?? []), group]);
+  // __iommu_group_set_domain_internal(IOMMU_SET_DOMAIN_MUST_SUCCEED): every device is tried,
+  // the group takes the domain whatever happened, and a failure is a driver bug the core WARNs
+  // about ("Drivers are not allowed to fail the first domain attach"); the caller unwinds
+  let ret = 0;
   for (const gdev of group.devices) {
-    const ret = __iommu_device_set_domain(k, domain, gdev);
-    if (ret) return ret;
+    const r = __iommu_device_set_domain(k, domain, gdev);
+    if (r) ret = r;
   }
-  return 0;
+  group.domain = domain;
+  if (ret) WARN(k, dev, `iommu_setup_default_domain: first attach of default domain ${domain.id} to group ${group.id} failed (${errname(ret)})`);
+  return ret;
 }
 
 /**
@@ -255,25 +296,34 @@ export function iommu_domain_free(k: Kernel, domain: iommu_domain): void {
  * Reached only from the bus notifier of a bus in iommu_buses[].
  */
 function iommu_release_device(k: Kernel, dev: device): void {
+  if (dev.iommu_group) {
+    k.log.record({ type: 'iommu_release_device', dev: dev.name, devid: dev.devid });
+    __iommu_group_remove_device(k, dev);
+  }
+  // free any fwspec if no IOMMU driver was ever attached
+  if (dev.iommu) dev_iommu_free(dev);
+}
+
+/** __iommu_group_remove_device(): out of the group, then iommu_deinit_device() */
+function __iommu_group_remove_device(k: Kernel, dev: device): void {
+  const group = dev.iommu_group!;
+  if (!group.devices.includes(dev)) return;
+  group_remove_gdev(k, group, dev);
+  if (dev.iommu?.iommu_dev) iommu_deinit_device(k, dev);
+  else dev.iommu_group = null;
+}
+
+/**
+ * iommu_group_remove_device() (EXPORT_SYMBOL_GPL): "called by an iommu driver to remove the
+ * device from its current group". It releases the device as iommu_release_device() would, so a
+ * client driver can reach that teardown through it; the log notes who called it.
+ */
+export function iommu_group_remove_device(k: Kernel, dev: device, caller: 'iommu driver' | 'client driver'): void {
   const group = dev.iommu_group;
-  if (!group) {
-    if (dev.iommu) dev_iommu_free(dev);
-    return;
-  }
-  k.log.record({ type: 'iommu_release_device', dev: dev.name, devid: dev.devid });
-  group.devices.splice(group.devices.indexOf(dev), 1);
-  k.log.record({ type: 'group_remove_device', group: group.id, dev: dev.name, devid: dev.devid });
-  dev.iommu!.iommu_dev!.ops.release_device(dev);
-  if (group.devices.length === 0) {
-    if (group.default_domain) iommu_domain_free(k, group.default_domain);
-    group.default_domain = null;
-    group.domain = null;
-    group.freed = true;
-    k.log.record({ type: 'group_free', group: group.id });
-  }
-  dev.iommu_group = null;
-  dev.dma_ops = 'direct';
-  dev_iommu_free(dev);
+  k.log.record({ type: 'iommu_group_remove_device', dev: dev.name, devid: dev.devid, group: group?.id ?? null, caller });
+  if (!group) return;
+  dev_info(k, dev, `Removing from iommu group ${group.id}`);
+  __iommu_group_remove_device(k, dev);
 }
 
 /**
@@ -283,33 +333,49 @@ function iommu_release_device(k: Kernel, dev: device): void {
 function bus_iommu_probe(k: Kernel, bus: bus_type): number {
   const group_list = new Set<iommu_group>();
   let err = 0;
+  // probe_iommu_group(): -ENODEV is no error; any other ends bus_for_each_dev()
   bus_for_each_dev(k, bus, (dev) => {
     if (err) return;
     const ret = __iommu_probe_device(k, dev, group_list);
     k.log.record({ type: 'iommu_probe_device', dev: dev.name, devid: dev.devid, ret, from: 'bus_iommu_probe' });
     if (ret && ret !== -ENODEV) err = ret;
   });
+  if (err) return err;
   for (const group of group_list) {
     if (group.domain) continue;
     const ret = iommu_setup_default_domain(k, group);
     if (ret) return ret;
+    for (const gdev of group.devices) iommu_setup_dma_ops(k, gdev, group.default_domain!);
   }
-  return err === -EPROBE_DEFER ? 0 : err;
+  return 0;
 }
 
-/** iommu_device_register(): list the instance, probe every listed bus, then mark it ready */
+/** iommu_device_register(): list the instance, probe every listed bus, then mark it ready; a
+ *  bus that fails unregisters the instance, releasing the devices probed so far */
 export function iommu_device_register(k: Kernel, iommu: iommu_device): number {
   k.iommu_device_list.push(iommu);
   k.log.record({ type: 'iommu_device_register', iommu: iommu.fwnode.path });
+  let err = 0;
   for (const bus of k.iommu_buses) {
-    const err = bus_iommu_probe(k, bus);
-    if (err) {
-      k.iommu_device_list.splice(k.iommu_device_list.indexOf(iommu), 1);
-      return err;
-    }
+    err = bus_iommu_probe(k, bus);
+    if (err) break;
   }
-  iommu.ready = true;
-  return 0;
+  if (err) iommu_device_unregister(k, iommu);
+  else iommu.ready = true;
+  return err;
+}
+
+/** iommu_device_unregister(): remove_iommu_group() on every device of every listed bus that
+ *  this instance serves, then off the list */
+export function iommu_device_unregister(k: Kernel, iommu: iommu_device): void {
+  for (const bus of k.iommu_buses) {
+    bus_for_each_dev(k, bus, (dev) => {
+      if (dev.iommu?.iommu_dev === iommu) iommu_release_device(k, dev);
+    });
+  }
+  const i = k.iommu_device_list.indexOf(iommu);
+  if (i >= 0) k.iommu_device_list.splice(i, 1);
+  k.log.record({ type: 'iommu_device_unregister', iommu: iommu.fwnode.path });
 }
 
 /** iommu_device_use_default_domain(): a driver claims the group's default domain */

@@ -19,6 +19,7 @@ function of_iommu_xlate(k: Kernel, dev: device, np: device_node, args: number[])
 /** of_iommu_configure_dev_id(): translate `id` through the master's iommu-map */
 function of_iommu_configure_dev_id(k: Kernel, master_np: device_node, dev: device, id: number): number {
   const map = of_map_id(k, master_np, id, 'iommu-map', 'iommu-map-mask', null);
+  k.log.record({ type: 'of_map_id', dev: dev.name, devid: dev.devid, np: master_np.path, map: 'iommu-map', id, ret: map.ret, error: map.error ?? null });
   if (map.ret) return map.ret;
   if (!map.target) return -ENODEV;
   const ret = of_iommu_xlate(k, dev, map.target, map.id_out);

@@ -88,7 +88,8 @@ export function of_parse_phandle_with_args(k: Kernel, np: device_node, list_name
   return null;
 }
 
-export interface of_map_result { ret: number; target: device_node | null; id_out: number[] }
+/** `error`: what the kernel printed when it refused the map (the model's instrument) */
+export interface of_map_result { ret: number; target: device_node | null; id_out: number[]; error?: string }
 
 /**
  * of_map_id() (drivers/of/base.c): translate an input id through an `iommu-map` / `msi-map`.
@@ -122,15 +123,18 @@ export function of_map_id(k: Kernel, np: device_node, id: number, map_name: stri
 
 type MapScan = (k: Kernel, np: device_node, map: number[], masked_id: number, map_name: string, map_mask_name: string | null, map_mask: number, target: device_node | null) => of_map_result | null;
 
+function refuse(k: Kernel, ret: number, error: string): of_map_result {
+  pr_err(k, null, error);
+  return { ret, target: null, id_out: [], error };
+}
+
 function bad_map_length(k: Kernel, np: device_node, map_name: string, cells: number): of_map_result {
-  pr_err(k, null, `${np.path}: Error: Bad ${map_name} length: ${cells * 4}`);
-  return { ret: -EINVAL, target: null, id_out: [] };
+  return refuse(k, -EINVAL, `${np.path}: Error: Bad ${map_name} length: ${cells * 4}`);
 }
 
 function id_base_outside_mask(k: Kernel, np: device_node, map_name: string, map_mask_name: string | null, map_mask: number, id_base: number): of_map_result | null {
   if (!((id_base & ~map_mask) >>> 0)) return null;
-  pr_err(k, null, `${np.path}: Invalid ${map_name} translation - ${map_mask_name} (0x${map_mask.toString(16)}) ignores id-base (0x${id_base.toString(16)})`);
-  return { ret: -EFAULT, target: null, id_out: [] };
+  return refuse(k, -EFAULT, `${np.path}: Invalid ${map_name} translation - ${map_mask_name} (0x${map_mask.toString(16)}) ignores id-base (0x${id_base.toString(16)})`);
 }
 
 function map_hit(k: Kernel, np: device_node, map_name: string, map_mask: number, id_base: number, id_len: number, masked_id: number, phandle_node: device_node, out_base: number[]): of_map_result {
@@ -175,8 +179,7 @@ const of_map_scan_multi_cell: MapScan = (k, np, map, masked_id, map_name, map_ma
     if (!phandle_node) return { ret: -ENODEV, target: null, id_out: [] };
     const cells = of_property_read_u32(phandle_node, cells_name);
     if (cells.ret) {
-      pr_err(k, null, `${np.path}: missing ${cells_name} property on ${phandle_node.path}`);
-      return { ret: -EINVAL, target: null, id_out: [] };
+      return refuse(k, -EINVAL, `${np.path}: missing ${cells_name} property on ${phandle_node.path}`);
     }
     const entry_len = 3 + cells.value;
     if (map.length - i < entry_len) return bad_map_length(k, np, map_name, map.length);
@@ -184,8 +187,7 @@ const of_map_scan_multi_cell: MapScan = (k, np, map, masked_id, map_name, map_ma
     const id_len = map[i + 2 + cells.value]!;
     i += entry_len;
     if (cells.value > 1 && id_len > 1) {
-      pr_err(k, null, `${np.path}: Unsupported ${map_name} - cannot handle ${id_len}-ID range with ${cells.value}-cell output specifier`);
-      return { ret: -EINVAL, target: null, id_out: [] };
+      return refuse(k, -EINVAL, `${np.path}: Unsupported ${map_name} - cannot handle ${id_len}-ID range with ${cells.value}-cell output specifier`);
     }
     if (masked_id < id_base || masked_id >= id_base + id_len) continue;
     if (target && target !== phandle_node) continue;
