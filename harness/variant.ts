@@ -1,9 +1,9 @@
 // The variant contract (architecture.md): one object exported by variants/<name>/index.ts.
 // A variant sees only the kernel's exported symbols (KernelSymbols), never the harness.
-import type { KernelSymbols, device, device_node } from './kernel/exports.ts';
+import type { KernelSymbols, device, device_driver, device_node } from './kernel/exports.ts';
 import type { SeriesRef, VariantExpect } from './measure/results.ts';
 
-export type { KernelSymbols, device, device_node };
+export type { KernelSymbols, device, device_driver, device_node };
 
 export interface ContextRequest {
   /** the scenario's name for the context */
@@ -29,7 +29,12 @@ export interface Variant {
   expect: VariantExpect;
   /** At boot (postcore_initcall): register buses; make core edits through k. */
   boot(k: KernelSymbols): void;
+  /** Optional: the parent driver's probe, once it is bound (host1x and kaanapali-iris v1 make
+   *  every context here and hand them out later). 0, or a negative errno that fails the probe. */
+  probe?(k: KernelSymbols, parent: device): number;
   /** Called from the parent driver's probe path: a context device, a negative errno, or Unsupported. */
   create_context(k: KernelSymbols, parent: device, request: ContextRequest): CreateResult;
   destroy_context(k: KernelSymbols, dev: device): void;
+  /** Optional: the parent driver's remove, after every context it handed out was destroyed. */
+  remove?(k: KernelSymbols, parent: device): void;
 }

@@ -35,6 +35,16 @@ export function dma_set_mask_and_coherent(dev: device, mask: bigint): number {
   return ret;
 }
 
+/** dma_set_max_seg_size(): void since 6.11; a device whose bus gave it no dma_parms (a bare
+ *  struct device) gets a WARN_ON_ONCE and nothing is set */
+export function dma_set_max_seg_size(k: Kernel, dev: device, size: number): void {
+  if (!dev.dma_parms) {
+    WARN(k, dev, 'dma_set_max_seg_size: the device has no dma_parms (WARN_ON_ONCE(!dev->dma_parms), include/linux/dma-mapping.h)');
+    return;
+  }
+  dev.dma_parms.max_segment_size = size;
+}
+
 export function dma_mapping_error(dma_addr: number): boolean {
   return dma_addr === DMA_MAPPING_ERROR;
 }

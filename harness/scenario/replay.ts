@@ -135,13 +135,16 @@ function client_driver(st: ReplayState, parent: ReplayParent): device_driver {
     name: compat,
     bus: st.k.platform_bus_type,
     of_match_table: [compat],
-    probe: () => 0,
-    // the driver's remove unmaps its buffers and destroys its contexts, newest first
-    remove: () => {
+    // a design with a probe hook makes its contexts here, as host1x does
+    probe: (dev) => (st.variant.probe ? call_variant(st, 'probe', () => st.variant.probe!(st.syms, dev)) : 0),
+    // the driver's remove unmaps its buffers and destroys its contexts, newest first, then
+    // lets the design undo its probe
+    remove: (dev) => {
       for (const ctx of [...parent.contexts].reverse()) {
         unmap_context_buffers(st, ctx);
         destroy(st, ctx);
       }
+      if (st.variant.remove) call_variant(st, 'remove', () => st.variant.remove!(st.syms, dev));
     },
   };
 }

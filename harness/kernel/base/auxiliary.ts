@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel.ts';
 import { EINVAL } from '../errno.ts';
 import { dev_err } from '../printk.ts';
 import { device_add, device_alloc, device_del, device_initialize, put_device } from './core.ts';
+import { driver_register } from './bus.ts';
 
 export interface auxiliary_device {
   name: string;
@@ -67,4 +68,11 @@ export function auxiliary_device_delete(k: Kernel, auxdev: auxiliary_device): vo
 
 export function auxiliary_device_uninit(k: Kernel, auxdev: auxiliary_device): void {
   put_device(k, auxdev.dev);
+}
+
+/** auxiliary_driver_register(): the driver joins the auxiliary bus; it matches devices named
+ *  "<its name>.<id>" (the model's id table is the driver's name) */
+export function auxiliary_driver_register(k: Kernel, drv: device_driver): number {
+  drv.bus = k.auxiliary_bus_type;
+  return driver_register(k, drv);
 }

@@ -98,8 +98,9 @@ export function bus_for_each_dev(k: Kernel, bus: bus_type, fn: (dev: device) => 
 /** driver_register() + bus_add_driver(): attach to every matching device if autoprobe */
 export function driver_register(k: Kernel, drv: device_driver): number {
   const sp = bus_to_subsys(k, drv.bus);
-  if (!sp) return -EINVAL;
-  if (sp.drivers.some((d) => d.name === drv.name)) return -EBUSY;
+  const ret = !sp ? -EINVAL : sp.drivers.some((d) => d.name === drv.name) ? -EBUSY : 0;
+  k.log.record({ type: 'driver_register', driver: drv.name, bus: drv.bus?.name ?? '(none)', ret });
+  if (ret || !sp) return ret;
   sp.drivers.push(drv);
   if (sp.drivers_autoprobe) driver_attach(k, drv);
   return 0;

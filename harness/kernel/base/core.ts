@@ -13,7 +13,7 @@ export function device_alloc(k: Kernel): device {
   return {
     devid: k.next_devid++, init_name: null, name: '', id: 0, parent: null, bus: null, driver: null,
     of_node: null, platform_data: null, driver_data: null, dma_mask: null, coherent_dma_mask: 0n,
-    bus_dma_limit: 0n, dma_coherent: false, dma_ops: 'direct', iommu: null, iommu_group: null,
+    bus_dma_limit: 0n, dma_parms: null, dma_coherent: false, dma_ops: 'direct', iommu: null, iommu_group: null,
     release: null, refcount: 0, p: null, dead: false, released: false, container: null,
   };
 }

@@ -53,6 +53,9 @@ export interface device {
   coherent_dma_mask: bigint;
   /** set by of_dma_configure_id from dma-ranges; 0n means none */
   bus_dma_limit: bigint;
+  /** dev->dma_parms: the bus code that embeds the device provides it (platform devices do);
+   *  a bare struct device has none */
+  dma_parms: { max_segment_size: number } | null;
   dma_coherent: boolean;
   /** which DMA ops arch_setup_dma_ops installed: dma-iommu or dma-direct */
   dma_ops: 'iommu' | 'direct';

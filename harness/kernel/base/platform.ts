@@ -4,6 +4,7 @@ import type { bus_type, device, device_driver } from './device.ts';
 import type { device_node } from '../of/node.ts';
 import type { Kernel } from '../kernel.ts';
 import { device_add, device_alloc, device_del, device_initialize, put_device } from './core.ts';
+import { driver_register } from './bus.ts';
 import { of_device_is_available, of_device_is_compatible, of_node_get, of_node_put } from '../of/base.ts';
 import { of_dma_configure } from '../of/device.ts';
 import { iommu_device_unuse_default_domain, iommu_device_use_default_domain } from '../iommu/iommu.ts';
@@ -72,7 +73,47 @@ export function platform_device_alloc(k: Kernel, name: string, id: number): plat
   dev.release = () => platform_device_release(k, pdev);
   dev.coherent_dma_mask = DMA_BIT_MASK(32);
   dev.dma_mask = pdev.platform_dma_mask;
+  dev.dma_parms = { max_segment_size: 0 };
   return pdev;
+}
+
+/** struct platform_device_info: what platform_device_register_full() takes */
+export interface platform_device_info {
+  parent: device | null;
+  /** the firmware node (an OF node here) */
+  fwnode: device_node | null;
+  name: string;
+  id: number;
+  /** 0n: keep the 32-bit default */
+  dma_mask: bigint;
+}
+
+/**
+ * platform_device_register_full(): alloc, take a reference on the node, set the masks, add.
+ * Returns the device, or the errno of a failed add (the C's ERR_PTR).
+ */
+export function platform_device_register_full(k: Kernel, info: platform_device_info): platform_device | number {
+  const pdev = platform_device_alloc(k, info.name, info.id);
+  pdev.dev.parent = info.parent;
+  pdev.dev.of_node = of_node_get(info.fwnode);
+  if (info.dma_mask) {
+    pdev.platform_dma_mask = info.dma_mask;
+    pdev.dev.dma_mask = info.dma_mask;
+    pdev.dev.coherent_dma_mask = info.dma_mask;
+  }
+  const ret = platform_device_add(k, pdev);
+  if (ret) {
+    platform_device_put(k, pdev);
+    return ret;
+  }
+  return pdev;
+}
+
+/** platform_driver_register(): the driver joins the platform bus (the model's struct
+ *  platform_driver is the device_driver it embeds) */
+export function platform_driver_register(k: Kernel, drv: device_driver): number {
+  drv.bus = k.platform_bus_type;
+  return driver_register(k, drv);
 }
 
 /** platform_device_add(): name it "<name>", "<name>.<id>" or "<name>.<n>.auto", then device_add */

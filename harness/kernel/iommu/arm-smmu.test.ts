@@ -60,7 +60,7 @@ let devid = 100;
 function mkdev(b: Bench, name: string): device {
   const dev: device = {
     devid: devid++, init_name: name, name, id: 0, parent: null, bus: { name: 'platform' }, driver: null, of_node: null,
-    platform_data: null, driver_data: null, dma_mask: null, coherent_dma_mask: 0n, bus_dma_limit: 0n, dma_coherent: false,
+    platform_data: null, driver_data: null, dma_mask: null, coherent_dma_mask: 0n, bus_dma_limit: 0n, dma_parms: null, dma_coherent: false,
     dma_ops: 'direct', iommu: { fwspec: { iommu_fwnode: b.np, ids: [] }, iommu_dev: null, priv: null }, iommu_group: null,
     release: null, refcount: 1, p: null, dead: false, released: false, container: null,
   };
