@@ -279,9 +279,9 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     let bench: BenchRow[] = [];
     let scaling: ScalingRow[] = [];
     if (o.bench !== 'off') {
-      const { run_benchmarks } = await import('./measure/bench.ts');
+      const { run_benchmarks, previous_rows } = await import('./measure/bench.ts');
       // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
-      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs), interrupted(intr)]);
+      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out)), interrupted(intr)]);
       // let a signal that came while this thread was busy reach its handler first
       await new Promise((r) => setImmediate(r));
       if (done === 'interrupted' || intr.requested) throw new Interrupted(['the benchmarks (every scenario x variant ran)'], 'benchmarking');

@@ -6,14 +6,14 @@ import type { BenchRow, RunResult } from './results.ts';
 import { load_scenario, load_scenario_file } from '../scenario/load.ts';
 import { scenario_digest } from '../scenario/digest.ts';
 import { not_verified, rows_scenario, run_benchmarks, variant_rows, variant_scaling, type Measured } from './bench.ts';
-import { bench_ties, median, summarize } from './bench-stats.ts';
+import { bench_ties, floor_speeds, inside, median, percentile, round_interval, summarize } from './bench-stats.ts';
 import { ROWS, run_pass, type Prepared, type TaskPass } from './bench-tasks.ts';
 
 const coverage = { contexts: 1, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] };
 
 function run(scenario: string, variant: string, verdict: RunResult['verdict'], message = ''): RunResult {
   const failures = verdict === 'fail' ? [{ step: 'step 2', check: 'stream-ids', message }] : [];
-  return { scenario, file: `scenarios/${scenario}.yaml`, variant, verdict, failures, unsupported: null, coverage, steps_run: 3, events: 10 };
+  return { scenario, file: `scenarios/${scenario}.yaml`, variant, verdict, failures, unsupported: null, coverage, steps_run: 3, events: 10, kernel: { flow: '6.15', patches: [] }, needs: [], findings: [], served: [] };
 }
 
 const SCALE = `scenario: scale
@@ -83,20 +83,50 @@ function measured(passes: Record<string, Array<Partial<TaskPass>>>, skipped: Rec
 }
 
 describe('rows from passes', () => {
-  it('ops/s from the median batch, the ratio from the median pair, the spread from the rounds', () => {
-    const ms = (ns: number) => ns / 1e6;
+  const ms = (ns: number) => ns / 1e6;
+
+  it('a round\'s figure is the median of its pairs; the ratio the median of the rounds\', the interval their 5th-95th percentile', () => {
     const m = measured({
-      'flat-lookup': [{ samples: [ms(2), ms(2), ms(3)] }, { samples: [ms(2), ms(2)] }],
-      'translate-hot': [{ samples: [ms(5), ms(6), ms(5)], ratios: [0.4, 0.4, 0.3] }, { samples: [ms(5)], ratios: [0.5] }],
+      'flat-lookup': [{ samples: [ms(2), ms(2), ms(3)] }, { samples: [ms(2), ms(2)] }, { samples: [ms(2)] }],
+      'translate-hot': [
+        { samples: [ms(5), ms(6), ms(5)], ratios: [0.4, 0.4, 0.3], refs: [ms(2), ms(2), ms(2)] },
+        { samples: [ms(5)], ratios: [0.5], refs: [ms(2)] },
+        { samples: [ms(5)], ratios: [0.45], refs: [ms(2)] },
+      ],
     }, { 'translate-cold': 'failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)' });
     const rows = variant_rows(m, 'iris-sm8550');
     expect(rows.map((r) => r.name)).toEqual([...ROWS]);
     const [flat, hot, cold] = rows as [BenchRow, BenchRow, BenchRow];
-    expect(flat).toMatchObject({ ratio: 1, ratio_min: 1, ratio_max: 1, samples: 5, rounds: 2, note: null, goal: null });
+    expect(flat).toMatchObject({ ratio: 1, ratio_low: 1, ratio_high: 1, rounds: [1, 1, 1], samples: 6, note: null, goal: null });
     expect(flat.ops_per_sec).toBeCloseTo(500e6);
-    expect(hot).toMatchObject({ ratio: 0.4, ratio_min: 0.4, ratio_max: 0.5, samples: 4, rounds: 2, goal: 0.3, note: null });
+    // rounds 0.4, 0.5, 0.45: median 0.45; 5th percentile 0.4 + 0.05 * 0.1, 95th 0.5 - 0.05 * 0.1
+    expect(hot).toMatchObject({ ratio: 0.45, rounds: [0.4, 0.5, 0.45], samples: 5, goal: 0.3, note: null, floor_speeds: [2] });
+    expect(hot.ratio_low).toBeCloseTo(0.405);
+    expect(hot.ratio_high).toBeCloseTo(0.495);
+    expect(hot.floor_ns).toEqual([2, 2, 2]);
     expect(hot.ops_per_sec).toBeCloseTo(200e6);
     expect(cold).toMatchObject({ ops_per_sec: 0, note: 'not measured: failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)', goal: 0.1 });
+  });
+
+  it('a floor at two speeds is reported, and only the rounds at its more common speed count', () => {
+    // round 1 of translate-hot ran beside a floor at 3.6 ns instead of 2.2: its ratio is inflated
+    const m = measured({
+      'flat-lookup': [{ samples: [ms(2.2)] }, { samples: [ms(2.2)] }, { samples: [ms(2.3)] }],
+      'translate-hot': [
+        { samples: [ms(3.1)], ratios: [0.71], refs: [ms(2.2)] },
+        { samples: [ms(3.1)], ratios: [1.15], refs: [ms(3.6)] },
+        { samples: [ms(3.1)], ratios: [0.72], refs: [ms(2.25)] },
+      ],
+    });
+    const hot = variant_rows(m, 's')[1]!;
+    expect(hot.rounds).toEqual([0.71, 1.15, 0.72]);
+    expect(hot.ratio).toBeCloseTo(0.715);
+    expect(hot.ratio_high).toBeLessThan(0.73);
+    expect(hot.floor_speeds.map((x) => Math.round(x * 100) / 100)).toEqual([2.2, 3.6]);
+    // one speed: nothing is left out
+    expect(floor_speeds([2.2, 2.3, 2.25, 2.4]).kept.every(Boolean)).toBe(true);
+    // the more common speed is kept, even when it is the slower
+    expect(floor_speeds([1.36, 2.25, 2.27, 2.3])).toEqual({ speeds: [2.27, 1.36], kept: [false, true, true, true] });
   });
 
   it('a task that errored or raised a timer warning in any round is a failed measurement', () => {
@@ -112,15 +142,21 @@ describe('rows from passes', () => {
     expect(variant_rows(measured({}, {}, 'the benchmark worker exited with code 1'), 's')[0]!.note).toBe('failed measurement: the benchmark worker exited with code 1');
   });
 
-  it('a scaling cost ratio is the median of the pairs, large over small', () => {
+  it('a scaling cost ratio is the median of the rounds\' medians of the pairs, large over small', () => {
     const m = measured({
       // milliseconds per operation, as tinybench keeps them: 10 us at 100 live contexts
-      'context-create-destroy@100': [{ samples: [0.01, 0.01] }],
-      'context-create-destroy@10000': [{ samples: [0.011, 0.012], ratios: [1 / 1.1, 1 / 1.2, 1 / 1.15], refs: [0.01, 0.01, 0.01] }],
+      'context-create-destroy@100': [{ samples: [0.01, 0.01] }, { samples: [0.01] }],
+      'context-create-destroy@10000': [
+        { samples: [0.011, 0.012], ratios: [1 / 1.1, 1 / 1.2, 1 / 1.15], refs: [0.01, 0.01, 0.01] },
+        { samples: [0.013], ratios: [1 / 1.3], refs: [0.01] },
+      ],
       'dma-map@1000': [{ samples: [0.002] }],
     }, { 'dma-map@100000': 'failed verification (dma_map 3 of 100000 failed)' });
     const [ccd, dma] = variant_scaling(m, 'scale');
-    expect(ccd!.cost_ratio).toBeCloseTo(1.15);
+    expect(ccd!.rounds.map((x) => Math.round(x * 100) / 100)).toEqual([1.15, 1.3]);
+    expect(ccd!.cost_ratio).toBeCloseTo(1.225);
+    expect(ccd!.cost_low).toBeGreaterThan(1.15);
+    expect(ccd!.cost_high).toBeLessThan(1.3);
     expect(ccd).toMatchObject({ small: 100, large: 10_000, goal: 1.5, note: null });
     expect(ccd!.small_ns).toBeCloseTo(10_000);
     expect(dma).toMatchObject({ cost_ratio: 0, note: 'not measured: failed verification (dma_map 3 of 100000 failed)' });
@@ -128,21 +164,35 @@ describe('rows from passes', () => {
 });
 
 describe('ties and statistics', () => {
-  const row = (variant: string, ops: number, rme: number, name = 'translate-hot'): BenchRow => ({
-    name, variant, scenario: 's', ops_per_sec: ops, rme, ratio: 0.3, ratio_min: 0.3, ratio_max: 0.3,
-    samples: 10, rounds: 3, goal: 0.3, ties: [], note: null,
+  const row = (variant: string, low: number, high: number, name = 'translate-hot'): BenchRow => ({
+    name, variant, scenario: 's', ops_per_sec: 1e8, rme: 0.1, ratio: (low + high) / 2, ratio_low: low, ratio_high: high,
+    rounds: [low, high], floor_ns: [2, 2], floor_speeds: [2], inside_previous: null,
+    samples: 10, goal: 0.3, ties: [], note: null,
   });
 
-  it('two rows whose difference is inside the sum of their margins tie; outside, or the baseline, not', () => {
-    const a = row('a', 100, 3);
-    const b = row('b', 104, 2); // |4| < 3 + 2.08
-    const c = row('c', 120, 1); // |20| > 3 + 1.2
-    const rows = [a, b, c, row('a', 100, 50, 'flat-lookup'), row('b', 101, 50, 'flat-lookup')];
+  it('two rows whose intervals over the rounds overlap tie; apart, or the baseline, not', () => {
+    const a = row('a', 0.60, 0.66);
+    const b = row('b', 0.65, 0.70);
+    const c = row('c', 0.71, 0.75);
+    const rows = [a, b, c, row('a', 1, 1, 'flat-lookup'), row('b', 1, 1, 'flat-lookup')];
     expect(bench_ties(rows, a)).toEqual(['b']);
     expect(bench_ties(rows, b)).toEqual(['a']);
     expect(bench_ties(rows, c)).toEqual([]);
     expect(bench_ties(rows, rows[3]!)).toEqual([]);
     expect(bench_ties(rows, { ...a, note: 'not measured' })).toEqual([]);
+  });
+
+  it('a ratio is inside the previous run\'s interval or not; without a previous row, no answer', () => {
+    expect(inside(0.7, { ratio_low: 0.68, ratio_high: 0.72 })).toBe(true);
+    expect(inside(0.75, { ratio_low: 0.68, ratio_high: 0.72 })).toBe(false);
+    expect(inside(0.7, undefined)).toBeNull();
+  });
+
+  it('percentiles interpolate between ranks; the interval is the central 90%', () => {
+    expect(percentile([1, 2, 3, 4, 5], 0.5)).toBe(3);
+    expect(percentile([1, 2, 3, 4, 5], 0.1)).toBeCloseTo(1.4);
+    expect(round_interval([5, 1, 3, 2, 4])).toEqual([1.2, 4.8]);
+    expect(round_interval([0.7])).toEqual([0.7, 0.7]);
   });
 
   it('summarize gives the median and the half-width of its 95% interval, relative', () => {

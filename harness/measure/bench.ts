@@ -4,31 +4,36 @@
 // - verify, then measure: a variant is timed on a scenario only if its correctness run of that
 //   scenario passed; otherwise its rows say "not measured: failed verification" and why;
 // - each variant is measured in a worker of its own (bench-worker.ts), and the variants take
-//   turns, one tinybench pass each per round; within a pass every batch of a row runs right
-//   after a batch of the baseline (flat-lookup), so that a ratio compares two batches of the
-//   same worker a few microseconds apart, and the row's ratio is the median over all the pairs
-//   (its spread: the lowest and highest of the rounds' medians); a scaling row pairs its
-//   larger size with its smaller the same way;
+//   turns, one tinybench pass each per round, after a warm-up round that is not counted;
+//   within a pass every batch of a row runs right after a batch of the baseline
+//   (flat-lookup), so that a ratio compares two batches of the same worker a few microseconds
+//   apart; a scaling row pairs its larger size with its smaller the same way;
+// - a round's figure is the median of its pairs; a row's ratio is the median of its rounds'
+//   figures and its interval their 5th to 95th percentile (bench-stats.ts); a floor that ran
+//   at two speeds is reported, and only the rounds at its more common speed count;
 // - every task call runs a batch and declares both the per-operation duration and the batch's
 //   cost (toolchain.md); a task that ends `errored` or raises a timer warning is a failed
 //   measurement, and says so;
-// - rows whose difference is inside the combined margin of error are ties, not a ranking.
+// - rows whose intervals overlap are ties, not a ranking; each row also says whether its ratio
+//   lies inside the previous run's interval (the run-to-run check).
 import type { Worker } from 'node:worker_threads';
 import type { ScenarioDigest } from '../scenario/digest.ts';
 import type { BenchRow, RunResult, ScalingRow } from './results.ts';
 import {
-  BASELINE, RATIO_GOALS, ROWS, SCALING, SCALING_GOAL, scaling_task,
+  BASELINE, RATIO_GOALS, ROWS, SCALING, SCALING_GOAL, scaling_task, type RowName,
   type BenchReply, type BenchRequest, type PassOptions, type TaskPass,
 } from './bench-tasks.ts';
-import { bench_ties, median, summarize } from './bench-stats.ts';
+import { bench_ties, floor_speeds, inside, median, round_interval, summarize } from './bench-stats.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { harness_worker } from '../runtime.ts';
 
 export type BenchMode = 'off' | 'quick' | 'full';
 
 /** Rounds and the time one pass gives each task, per mode (written down in one place). */
 export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number } & PassOptions> = {
-  quick: { rounds: 3, time_ms: 60, warmup_ms: 15 },
-  full: { rounds: 7, time_ms: 400, warmup_ms: 100 },
+  quick: { rounds: 10, time_ms: 30, warmup_ms: 10 },
+  full: { rounds: 15, time_ms: 200, warmup_ms: 50 },
 };
 
 /**
@@ -155,11 +160,13 @@ async function start(m: Measured, file: string | null, scale_file: string | null
   for (const s of setup.skipped) m.skipped.set(s.task, s.why);
 }
 
-async function pass(m: Measured, o: PassOptions): Promise<void> {
+/** One pass of a worker; `record` false for the warm-up round. */
+async function pass(m: Measured, o: PassOptions, record = true): Promise<void> {
   if (!m.worker || m.tasks.length === 0) return;
   const limit = 60_000 + m.tasks.length * (o.time_ms + o.warmup_ms) * 20;
   const reply = await ask(m, { type: 'pass', options: o }, limit);
   if (reply.type !== 'pass') return fail_worker(m, reply.type === 'failed' ? reply.message : 'no pass reply');
+  if (!record) return;
   for (const r of reply.results) {
     const list = m.passes.get(r.task);
     if (list) list.push(r);
@@ -171,11 +178,17 @@ async function pass(m: Measured, o: PassOptions): Promise<void> {
 // From passes to rows
 // ---------------------------------------------------------------------------------------------
 
-/** A task's per-operation costs (its median batch per round), its pooled samples and pair
- *  ratios, or why it is not measured. */
-interface Costs { costs: number[]; samples: number[]; ratios: number[]; refs: number[]; round_ratios: number[] }
+/** A task's rounds, or why it is not measured. */
+interface TaskRounds {
+  /** per round, the median of its pair ratios (NaN for a task without a reference) */
+  figures: number[];
+  /** per round, the median cost of the reference batches beside it, ms per operation */
+  refs: number[];
+  /** per round, the cost of each of its batches, ms per operation */
+  samples: number[][];
+}
 
-function task_costs(m: Measured, task: string): Costs | string {
+function task_rounds(m: Measured, task: string): TaskRounds | string {
   const skipped = m.skipped.get(task);
   if (skipped) return `not measured: ${skipped}`;
   const passes = m.passes.get(task) ?? [];
@@ -185,69 +198,114 @@ function task_costs(m: Measured, task: string): Costs | string {
   if (m.error) return `failed measurement: ${m.error}`;
   if (passes.length === 0) return 'not measured';
   return {
-    costs: passes.map((p) => summarize(p.samples).median),
-    samples: passes.flatMap((p) => p.samples),
-    ratios: passes.flatMap((p) => p.ratios),
-    refs: passes.flatMap((p) => p.refs),
-    round_ratios: passes.filter((p) => p.ratios.length > 0).map((p) => median(p.ratios)),
+    figures: passes.map((p) => median(p.ratios)),
+    refs: passes.map((p) => median(p.refs)),
+    samples: passes.map((p) => p.samples),
   };
 }
 
 function skipped_row(name: string, variant: string, scenario: string, note: string): BenchRow {
   return {
-    name, variant, scenario, ops_per_sec: 0, rme: 0, ratio: 0, ratio_min: 0, ratio_max: 0,
-    samples: 0, rounds: 0, goal: RATIO_GOALS[name as keyof typeof RATIO_GOALS] ?? null, ties: [], note,
+    name, variant, scenario, ops_per_sec: 0, rme: 0, ratio: 0, ratio_low: 0, ratio_high: 0,
+    rounds: [], floor_ns: [], floor_speeds: [], inside_previous: null,
+    samples: 0, goal: RATIO_GOALS[name as keyof typeof RATIO_GOALS] ?? null, ties: [], note,
   };
 }
 
-/** The rows of one measured variant. The ratio of a row is the median of its pairs (a
- *  baseline batch, then one of the row's, in every sample of every round); its spread, the
- *  lowest and highest of the rounds' medians. */
+/** The floor's cost in every round of every row of a worker (its own batches for the
+ *  baseline, those beside the row's for the others), keyed "task#round": the input of
+ *  floor_speeds(). */
+function floor_costs(rounds: ReadonlyMap<string, TaskRounds>): Map<string, number> {
+  const costs = new Map<string, number>();
+  for (const [task, r] of rounds) {
+    r.samples.forEach((samples, i) => costs.set(`${task}#${i}`, task === BASELINE ? median(samples) : r.refs[i]!));
+  }
+  return costs;
+}
+
+/**
+ * The rows of one measured variant. A round's figure is the median ratio of its pairs (a
+ * baseline batch, then one of the row's); the row's ratio is the median of the figures of the
+ * rounds whose floor ran at the kept speed (floor_speeds()), its interval their 5th to 95th
+ * percentile, and its ops/s that of the median batch of those rounds.
+ */
 export function variant_rows(m: Measured, scenario: string): BenchRow[] {
-  const base = task_costs(m, BASELINE);
+  const got = new Map<string, TaskRounds | string>(ROWS.map((name) => [name, task_rounds(m, name)]));
+  const timed = new Map([...got].filter((e): e is [string, TaskRounds] => typeof e[1] !== 'string'));
+  const costs = floor_costs(timed);
+  const split = floor_speeds([...costs.values()]);
+  const kept = new Map([...costs.keys()].map((key, i) => [key, split.kept[i]!]));
+  const speeds = split.speeds.map((ms) => ms * 1e6);
+  const base = got.get(BASELINE)!;
   return ROWS.map((name): BenchRow => {
-    const got = task_costs(m, name);
-    if (typeof got === 'string') return skipped_row(name, m.variant.name, scenario, got);
-    const s = summarize(got.samples);
+    const r = got.get(name)!;
+    if (typeof r === 'string') return skipped_row(name, m.variant.name, scenario, r);
     const is_base = name === BASELINE;
-    const paired = !is_base && got.ratios.length > 0;
+    const use = r.samples.map((_, i) => kept.get(`${name}#${i}`) !== false);
+    const figures = is_base ? r.samples.map(() => 1) : r.figures;
+    const counted = figures.filter((f, i) => use[i] && Number.isFinite(f));
+    const s = summarize(r.samples.filter((_, i) => use[i]).flat());
+    const [low, high] = counted.length ? round_interval(counted) : [Number.NaN, Number.NaN];
     return {
       name, variant: m.variant.name, scenario,
       ops_per_sec: 1000 / s.median, rme: s.rme,
-      ratio: is_base ? 1 : paired ? median(got.ratios) : Number.NaN,
-      ratio_min: is_base ? 1 : paired ? Math.min(...got.round_ratios) : Number.NaN,
-      ratio_max: is_base ? 1 : paired ? Math.max(...got.round_ratios) : Number.NaN,
-      samples: s.n, rounds: got.costs.length,
-      goal: RATIO_GOALS[name] ?? null, ties: [],
-      note: !is_base && !paired ? `no ratio: ${typeof base === 'string' ? `${BASELINE} ${base}` : 'no pairs'}` : null,
+      ratio: median(counted), ratio_low: low, ratio_high: high,
+      rounds: figures, floor_ns: r.samples.map((_, i) => costs.get(`${name}#${i}`)! * 1e6), floor_speeds: speeds,
+      inside_previous: null, samples: s.n, goal: RATIO_GOALS[name as RowName] ?? null, ties: [],
+      note: counted.length ? null : `no ratio: ${typeof base === 'string' ? `${BASELINE} ${base}` : 'no pairs'}`,
     };
   });
 }
 
 function skipped_scaling(name: string, small: number, large: number, variant: string, scenario: string, note: string): ScalingRow {
-  return { name, variant, scenario, small, large, cost_ratio: 0, small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: SCALING_GOAL, note };
+  return {
+    name, variant, scenario, small, large, cost_ratio: 0, cost_low: 0, cost_high: 0, rounds: [],
+    small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: SCALING_GOAL, note,
+  };
 }
 
-/** The scaling rows of one measured variant: each sample of the larger size runs just after
- *  a batch of the smaller, and the cost ratio is the median of those pairs; both costs shown
- *  come from the same pairs. */
+/** The scaling rows of one measured variant: each batch of the larger size runs just after a
+ *  batch of the smaller; a round's figure is the median cost ratio of its pairs, the row's the
+ *  median of the rounds', with their 5th to 95th percentile. Both costs shown come from the
+ *  same pairs. */
 export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
   return SCALING.map((sc): ScalingRow => {
-    const small = task_costs(m, scaling_task(sc.name, sc.small));
-    const large = task_costs(m, scaling_task(sc.name, sc.large));
+    const small = task_rounds(m, scaling_task(sc.name, sc.small));
+    const large = task_rounds(m, scaling_task(sc.name, sc.large));
     if (typeof small === 'string' || typeof large === 'string') {
       return skipped_scaling(sc.name, sc.small, sc.large, m.variant.name, scenario, typeof small === 'string' ? small : large as string);
     }
-    const s = summarize(large.refs.length ? large.refs : small.samples);
-    const l = summarize(large.samples);
+    // a pair's ratio is small cost over large cost: its inverse is the cost ratio
+    const rounds = large.figures.map((f) => 1 / f);
+    const counted = rounds.filter(Number.isFinite);
+    const [low, high] = counted.length ? round_interval(counted) : [Number.NaN, Number.NaN];
+    const s = summarize(m.passes.get(scaling_task(sc.name, sc.large))!.flatMap((p) => p.refs));
+    const l = summarize(large.samples.flat());
     return {
       name: sc.name, variant: m.variant.name, scenario, small: sc.small, large: sc.large,
-      // a pair's ratio is small cost over large cost: its inverse is the cost ratio
-      cost_ratio: large.ratios.length ? 1 / median(large.ratios) : Number.NaN,
+      cost_ratio: median(counted), cost_low: low, cost_high: high, rounds,
       small_ns: s.median * 1e6, large_ns: l.median * 1e6, rme_small: s.rme, rme_large: l.rme,
-      goal: SCALING_GOAL, note: large.ratios.length ? null : 'no ratio: no pairs',
+      goal: SCALING_GOAL, note: counted.length ? null : 'no ratio: no pairs',
     };
   });
+}
+
+/**
+ * The rows of the previous run, from the results.json in the reports' directory (none when it
+ * is missing or unreadable): each row of this run says whether its ratio lies inside the
+ * previous run's interval, the run-to-run check of the notes.
+ */
+export function previous_rows(dir: string): Array<Pick<BenchRow, 'name' | 'variant' | 'scenario' | 'ratio_low' | 'ratio_high'>> {
+  try {
+    const json: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    const bench = (json as { bench?: unknown }).bench;
+    if (!Array.isArray(bench)) return [];
+    return bench.filter((b): b is BenchRow => typeof b === 'object' && b !== null
+      && typeof b.name === 'string' && typeof b.variant === 'string' && typeof b.scenario === 'string'
+      && typeof b.ratio_low === 'number' && typeof b.ratio_high === 'number');
+  } catch {
+    return [];
+  }
 }
 
 function new_measured(variant: BenchVariant): Measured {
@@ -258,7 +316,8 @@ function new_measured(variant: BenchVariant): Measured {
  * Every row and scaling row for every variant. Rows for a variant that did not pass the rows'
  * scenario (or the scale scenario, for its scaling rows) say why it was not measured.
  */
-export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[], variants: BenchVariant[], runs: RunResult[]): Promise<BenchOutcome> {
+export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[], variants: BenchVariant[], runs: RunResult[],
+  previous: ReturnType<typeof previous_rows> = []): Promise<BenchOutcome> {
   if (mode === 'off') return { rows: [], scaling: [] };
   const cfg = BENCH_MODES[mode];
   const scn = rows_scenario(scenarios, variants, runs);
@@ -279,6 +338,9 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
       await start(p.m, p.rows ? scn!.file : null, p.scale ? scale!.file : null);
     }));
     const order = plans.map((p) => p.m);
+    // a warm-up round, not counted: the compiler's first choices and the fixtures' first
+    // garbage collections belong to no round
+    for (const m of order) await pass(m, cfg, false);
     for (let r = 0; r < cfg.rounds; r++) {
       // a different variant goes first in each round
       for (let i = 0; i < order.length; i++) await pass(order[(i + r) % order.length]!, cfg);
@@ -302,6 +364,11 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
   }
   // rows of one benchmark next to each other, variants in their order
   rows.sort((a, b) => ROWS.indexOf(a.name as typeof ROWS[number]) - ROWS.indexOf(b.name as typeof ROWS[number]));
-  for (const row of rows) row.ties = bench_ties(rows, row, BASELINE);
+  for (const row of rows) {
+    row.ties = bench_ties(rows, row, BASELINE);
+    if (row.name !== BASELINE && row.note === null) {
+      row.inside_previous = inside(row.ratio, previous.find((p) => p.name === row.name && p.variant === row.variant && p.scenario === row.scenario));
+    }
+  }
   return { rows, scaling };
 }

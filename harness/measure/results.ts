@@ -71,21 +71,32 @@ export interface BenchRow {
   scenario: string;
   /** operations per second of the median batch over every round */
   ops_per_sec: number;
-  /** relative margin of error of that median (its 95% confidence interval), percent */
+  /** relative margin of error of that median (its 95% confidence interval), percent: how well
+   *  the batches pin down that median, not how far the next run lands (see ratio_low) */
   rme: number;
   /** ops/s over the baseline's (flat-lookup): each batch of the row is timed right after a
-   *  baseline batch of the same worker, and this is the median over those pairs */
+   *  baseline batch of the same worker; a round's figure is the median over its pairs, and
+   *  this is the median of the rounds' figures (those at the floor's kept speed) */
   ratio: number;
-  /** the spread of that ratio: the lowest and highest of the rounds' medians */
-  ratio_min: number;
-  ratio_max: number;
+  /** what the rounds show: the 5th and 95th percentiles of the rounds' figures */
+  ratio_low: number;
+  ratio_high: number;
+  /** every round's figure, in the order run (the baseline's are 1) */
+  rounds: number[];
+  /** per round, the floor's cost beside the row's batches: nanoseconds per operation */
+  floor_ns: number[];
+  /** the speeds the floor ran at in this variant's worker, ns per operation: one, or two when
+   *  its costs split, the kept one first (only the rounds at the more common speed count) */
+  floor_speeds: number[];
+  /** whether the ratio lies inside the previous run's interval for the same row (the reports'
+   *  previous results.json); null when there is none to compare with */
+  inside_previous: boolean | null;
   /** batches timed, over all rounds */
   samples: number;
-  /** rounds measured (the variants take turns, one pass each per round) */
-  rounds: number;
   /** the least ratio the row should reach (a goal, not a test); null when it has none */
   goal: number | null;
-  /** variants whose row for the same benchmark is within the combined margin of error */
+  /** variants whose row for the same benchmark cannot be ranked against this one: their
+   *  intervals overlap */
   ties: string[];
   /** "not measured: failed verification" and the like; null for a measured row */
   note: string | null;
@@ -93,15 +104,22 @@ export interface BenchRow {
 
 /** The cost of one operation with few and with many live objects. */
 export interface ScalingRow {
-  /** "context-create-destroy" (live context devices) or "dma-map" (live mappings in a domain) */
+  /** "context-create-destroy" (live context devices), "dma-map" (live mappings in a domain),
+   *  "replay-step" (steps of the scenario replayed) */
   name: string;
   variant: string;
   scenario: string;
   small: number;
   large: number;
   /** the cost of one operation at `large` over its cost at `small`: each batch at `large` is
-   *  timed right after one at `small`, and this is the median over those pairs */
+   *  timed right after one at `small`; a round's figure is the median over its pairs, and this
+   *  is the median of the rounds' figures */
   cost_ratio: number;
+  /** the 5th and 95th percentiles of the rounds' figures */
+  cost_low: number;
+  cost_high: number;
+  /** every round's figure, in the order run */
+  rounds: number[];
   /** cost of one operation in the median batch, nanoseconds, and its margin of error (percent) */
   small_ns: number;
   large_ns: number;

@@ -371,10 +371,6 @@ export function format_ops(n: number): string {
   return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
-export function format_rme(rme: number, pm = '\u00b1'): string {
-  return Number.isFinite(rme) ? `${pm}${rme.toFixed(1)}%` : '-';
-}
-
 export function format_ratio(ratio: number): string {
   if (!Number.isFinite(ratio)) return '-';
   if (ratio >= 0.1) return `${ratio.toFixed(2)}x`;
@@ -411,23 +407,23 @@ export function format_goal(row: { name: string; goal: number | null } | undefin
   return row.goal === null ? '-' : `>= ${row.goal.toFixed(2)}`;
 }
 
-/** ratio, its spread over the rounds, ops/s with the margin of error: one cell. */
-export function perf_cell(row: BenchRow | undefined, pm = '\u00b1'): string {
+/** The ratio, its interval over the rounds, and ops/s of the median batch: one cell. */
+export function perf_cell(row: BenchRow | undefined): string {
   if (!row) return '-';
   if (!measured(row)) return row.note?.startsWith('failed measurement') ? 'failed measurement' : 'not measured';
-  const ops = `${format_ops(row.ops_per_sec)}/s ${format_rme(row.rme, pm)}`;
+  const ops = `${format_ops(row.ops_per_sec)}/s`;
   if (row.name === BASELINE) return ops;
-  const spread = Number.isFinite(row.ratio_min) && row.ratio_min !== row.ratio_max
-    ? ` [${format_ratio(row.ratio_min).slice(0, -1)}-${format_ratio(row.ratio_max)}]` : '';
+  const spread = Number.isFinite(row.ratio_low) && format_ratio(row.ratio_low) !== format_ratio(row.ratio_high)
+    ? ` [${format_ratio(row.ratio_low).slice(0, -1)}-${format_ratio(row.ratio_high)}]` : '';
   return `${format_ratio(row.ratio)}${spread} ${ops}`;
 }
 
 /** The side-by-side table: header, then one row per benchmark: name, goal, a cell per variant. */
-export function perf_table(r: Results, pm = '\u00b1'): string[][] {
+export function perf_table(r: Results): string[][] {
   const variants = bench_variants(r).filter((v) => r.bench.some((b) => b.variant === v));
   const rows = bench_names(r).map((name) => {
     const cells = variants.map((v) => row_of(r, name, v));
-    return [name, format_goal(cells.find((c) => c !== undefined)), ...cells.map((c) => perf_cell(c, pm))];
+    return [name, format_goal(cells.find((c) => c !== undefined)), ...cells.map((c) => perf_cell(c))];
   });
   return [['benchmark', 'goal', ...variants], ...rows];
 }
@@ -435,12 +431,13 @@ export function perf_table(r: Results, pm = '\u00b1'): string[][] {
 /** What the scenario, rounds and ratio mean, in one paragraph. */
 export function perf_intro(r: Results): string {
   const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
-  const rounds = Math.max(0, ...r.bench.map((b) => b.rounds));
-  return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'}; each variant `
-    + 'in a worker of its own, the variants taking turns, one pass each per round. Ratio: ops/s over '
-    + `${BASELINE}, each batch timed right after a ${BASELINE} batch of the same worker; the median over `
-    + 'all the pairs, [lowest-highest] of the rounds\' medians; then ops/s of the median batch with the '
-    + 'margin of error of that median (95%). Within the combined margin of error, two variants tie.';
+  const rounds = Math.max(0, ...r.bench.map((b) => b.rounds.length));
+  return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'} after a warm-up `
+    + 'round; each variant in a worker of its own, the variants taking turns, one pass each per round. '
+    + `Ratio: ops/s over ${BASELINE}, each batch timed right after a ${BASELINE} batch of the same worker; `
+    + 'a round\'s figure is the median of its pairs, the ratio the median of the rounds\' figures, '
+    + '[5th-95th percentile] of them; then ops/s of the median batch. Two variants whose intervals '
+    + 'overlap tie.';
 }
 
 /**
@@ -469,12 +466,36 @@ export function perf_notes(r: Results): string[] {
       out.push(`${name}: goal ${format_goal(missed[0])} not reached by ${missed.map((b) => `${b.variant} (${format_ratio(b.ratio)})`).join(', ')}`);
     }
     const tied = rows.filter((b) => b.ties.length > 0).map((b) => b.variant);
-    if (tied.length > 1) out.push(`${name}: ${tied.join(' and ')} tie (the difference is inside the combined margin of error)`);
+    if (tied.length > 1) out.push(`${name}: ${tied.join(' and ')} tie (their intervals overlap)`);
   }
+  out.push(...floor_notes(r), ...run_to_run_note(r));
   for (const s of r.scaling) {
     if (s.note === null && !(s.cost_ratio <= s.goal)) out.push(`${s.name}: cost ratio ${s.cost_ratio.toFixed(2)} for ${s.variant} is above the goal of ${s.goal}`);
   }
   return out;
+}
+
+/** A floor that ran at two speeds in a variant's worker: both, and which one the ratios use. */
+function floor_notes(r: Results): string[] {
+  const out: string[] = [];
+  for (const v of bench_variants(r)) {
+    const row = r.bench.find((b) => b.variant === v && measured(b) && b.floor_speeds.length > 1);
+    if (!row) continue;
+    const [kept, other] = row.floor_speeds.map(format_ns) as [string, string];
+    out.push(`${BASELINE} ran at two speeds in the worker of ${v}: ${kept} and ${other} per operation; `
+      + `only the rounds at ${kept}, the more common, count`);
+  }
+  return out;
+}
+
+/** How many rows lie inside the previous run's interval (the goal: at least 9 in 10). */
+function run_to_run_note(r: Results): string[] {
+  const compared = r.bench.filter((b) => measured(b) && b.inside_previous !== null);
+  if (compared.length === 0) return [];
+  const outside = compared.filter((b) => b.inside_previous === false);
+  const which = outside.length ? `; outside: ${outside.map((b) => `${b.name} of ${b.variant} (${format_ratio(b.ratio)})`).join(', ')}` : '';
+  return [`run to run: ${compared.length - outside.length} of ${compared.length} ratios lie inside the previous `
+    + `run's interval (goal: at least 9 in 10)${which}`];
 }
 
 export function format_count(n: number): string {
@@ -497,7 +518,8 @@ export function scaling_table(r: Results, arrow = '\u2192'): string[][] {
       const s = r.scaling.find((x) => x.name === name && x.variant === v);
       if (!s) return '-';
       if (s.note !== null) return s.note.startsWith('failed measurement') ? 'failed measurement' : 'not measured';
-      return `${s.cost_ratio.toFixed(2)} (${format_ns(s.small_ns)} ${arrow} ${format_ns(s.large_ns)})`;
+      const spread = s.cost_low.toFixed(2) !== s.cost_high.toFixed(2) ? ` [${s.cost_low.toFixed(2)}-${s.cost_high.toFixed(2)}]` : '';
+      return `${s.cost_ratio.toFixed(2)}${spread} (${format_ns(s.small_ns)} ${arrow} ${format_ns(s.large_ns)})`;
     });
     return [name, `${format_count(first.small)} ${arrow} ${format_count(first.large)}`, `<= ${first.goal}`, ...cells];
   });
@@ -505,8 +527,9 @@ export function scaling_table(r: Results, arrow = '\u2192'): string[][] {
 }
 
 export const SCALING_INTRO = 'Cost ratio: the cost of one operation with the larger number of live objects over '
-  + 'its cost with the smaller, each batch at the larger size timed right after one at the smaller (median over '
-  + 'the pairs); then the cost of one operation at each size (the median batch of those pairs).';
+  + 'its cost with the smaller, each batch at the larger size timed right after one at the smaller; a round\'s '
+  + 'figure is the median of its pairs, the cost ratio the median of the rounds\', [5th-95th percentile] of them; '
+  + 'then the cost of one operation at each size (the median batch of those pairs).';
 
 /** Peak memory per scenario and variant (MiB), for the runs that measured it. */
 export function memory_table(r: Results): string[][] | null {

@@ -20,8 +20,9 @@ const BASE = 'flat-lookup';
 function row(name: string, variant: string, ops: number, rme: number, ratio: number, goal: number | null): BenchRow {
   const ties = name === 'translate-hot' ? [variant === 'auxiliary-bus' ? 'dma-context-bus' : 'auxiliary-bus'] : [];
   return {
-    name, variant, scenario: 'iris-sm8550', ops_per_sec: ops, rme, ratio, ratio_min: ratio * 0.95, ratio_max: ratio * 1.05,
-    samples: 120, rounds: 3, goal, ties, note: null,
+    name, variant, scenario: 'iris-sm8550', ops_per_sec: ops, rme, ratio, ratio_low: ratio * 0.95, ratio_high: ratio * 1.05,
+    rounds: [ratio * 0.95, ratio, ratio * 1.05], floor_ns: [2.2, 2.2, 2.3], floor_speeds: [2.2], inside_previous: null,
+    samples: 120, goal, ties, note: null,
   };
 }
 
@@ -139,9 +140,9 @@ export function sample_results(): Results {
       { ...row('dma-map-unmap', 'platform-device', 0, 0, 0, null), note: 'not measured: the variant did not load' },
     ],
     scaling: [
-      { name: 'context-create-destroy', variant: 'dma-context-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 1.04, small_ns: 31_200, large_ns: 32_450, rme_small: 2.2, rme_large: 3.1, goal: 1.5, note: null },
-      { name: 'dma-map', variant: 'dma-context-bus', scenario: 'scale', small: 1000, large: 100_000, cost_ratio: 1.71, small_ns: 2100, large_ns: 3590, rme_small: 1.1, rme_large: 1.3, goal: 1.5, note: null },
-      { name: 'context-create-destroy', variant: 'auxiliary-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 0, small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: 1.5, note: 'not measured: failed verification (fail on scale: stream-ids: ctx ctx.0: no group)' },
+      { name: 'context-create-destroy', variant: 'dma-context-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 1.04, cost_low: 1.01, cost_high: 1.07, rounds: [1.01, 1.04, 1.07], small_ns: 31_200, large_ns: 32_450, rme_small: 2.2, rme_large: 3.1, goal: 1.5, note: null },
+      { name: 'dma-map', variant: 'dma-context-bus', scenario: 'scale', small: 1000, large: 100_000, cost_ratio: 1.71, cost_low: 1.6, cost_high: 1.8, rounds: [1.6, 1.71, 1.8], small_ns: 2100, large_ns: 3590, rme_small: 1.1, rme_large: 1.3, goal: 1.5, note: null },
+      { name: 'context-create-destroy', variant: 'auxiliary-bus', scenario: 'scale', small: 100, large: 10_000, cost_ratio: 0, cost_low: 0, cost_high: 0, rounds: [], small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: 1.5, note: 'not measured: failed verification (fail on scale: stream-ids: ctx ctx.0: no group)' },
     ],
     errors: [
       { file: 'scenarios/broken.yaml', line: 12, col: 7, message: 'unknown key "iommu-mapp"\tdid you mean "iommu-map"?' },

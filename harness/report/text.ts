@@ -163,7 +163,7 @@ function side_by_side(rows: string[][], lead: number): string[] {
 /** The performance rows side by side, scaling, peak memory, and the notes. */
 function performance(r: Results): string[] {
   const out: string[] = [];
-  if (r.bench.length > 0) out.push(...para(perf_intro(r)), ...side_by_side(perf_table(r, '+/-'), 2));
+  if (r.bench.length > 0) out.push(...para(perf_intro(r)), ...side_by_side(perf_table(r), 2));
   if (r.scaling.length > 0) out.push('', 'Scaling', ...para(SCALING_INTRO), ...side_by_side(scaling_table(r, '->'), 3));
   const mem = memory_table(r);
   if (mem) out.push('', 'Peak memory', ...para(MEMORY_INTRO), ...side_by_side(mem, 2));
