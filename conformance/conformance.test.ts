@@ -6,6 +6,7 @@
 // of_iommu_configure (drivers/iommu/of_iommu.c), really_probe's dma_configure
 // (drivers/base/dd.c), device_del's BUS_NOTIFY_REMOVED_DEVICE (drivers/base/core.c),
 // iommu_group_remove_device and bus_iommu_probe (drivers/iommu/iommu.c).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../harness/kernel/kernel.ts';
@@ -108,5 +109,46 @@ describe('the C table generated from cases.ts', () => {
 
   it('gives every case a stream ID of its own (a leaked one must not disturb another case)', () => {
     expect(new Set(CASES.map((c) => c.sid)).size).toBe(CASES.length);
+  });
+});
+
+describe('parse_console()', () => {
+  const line = (j: object) => `[    0.300000] CONFORMANCE: ${JSON.stringify(j)}`;
+  const step = { ret: 0, group: true, dev_iommu: true, probe_group: null, reuse: null };
+
+  it('gives a WARN without a message we know its function and file, so an unexpected WARN still fails', () => {
+    const text = [
+      '[    0.000000] Linux version 7.3.4 (test)',
+      line({ case: 'listed-bus', phase: 'begin' }),
+      '[    0.301000] ------------[ cut here ]------------',
+      '[    0.301100] WARNING: drivers/iommu/iommu.c:123 at iommu_group_do_thing+0x10/0x40, CPU#0: swapper/0/1',
+      line({ case: 'listed-bus', op: 'add', ...step }),
+      '[    0.302000] platform conformance-sid.257: DMA mask not set',
+      line({ case: 'listed-bus', phase: 'end' }),
+      '[    0.303000] ------------[ cut here ]------------',
+      '[    0.303100] WARNING: drivers/base/core.c:1 at outside_any_case+0x1/0x2, CPU#0: swapper/0/1',
+      line({ done: true }),
+    ].join('\n');
+    const run = parse_console(text);
+    expect(run.done).toBe(true);
+    expect(run.banner).toBe('Linux version 7.3.4 (test)');
+    expect(run.records).toHaveLength(1);
+    expect(run.records[0]!.warnings).toEqual(['DMA mask not set', 'WARN in iommu_group_do_thing (drivers/iommu/iommu.c)']);
+    expect(run.records[0]!.steps).toEqual([{ op: 'add', ...step }]);
+  });
+
+  it('reports an abort and a run that did not finish', () => {
+    const run = parse_console(line({ abort: 'the SMMUv3 driver did not bind' }));
+    expect(run.done).toBe(false);
+    expect(run.aborts).toEqual(['the SMMUv3 driver did not bind']);
+  });
+});
+
+describe('npm run conformance', () => {
+  it('answers bad usage with a message and exit 2, before it builds anything', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'conformance/run.ts', '--jobs', 'many'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("conformance: --jobs: 'many' is not a positive whole number");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

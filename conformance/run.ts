@@ -4,8 +4,7 @@
 // when the kernel and the model agree on every case (known SMMUv3/SMMUv2 differences allowed),
 // 1 when they do not or the kernel run failed, 2 for bad usage or missing packages.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { table } from 'table';
 import { parse_console } from './console.ts';
