@@ -76,7 +76,7 @@ describe('verify, then measure', () => {
 
 function measured(passes: Record<string, Array<Partial<TaskPass>>>, skipped: Record<string, string> = {}, error: string | null = null): Measured {
   return {
-    variant: { dir: '', name: 'v' }, worker: null, tasks: Object.keys(passes), error,
+    variant: { dir: '', name: 'v' }, workers: [null], tasks: Object.keys(passes), error,
     skipped: new Map(Object.entries(skipped)),
     passes: new Map(Object.entries(passes).map(([task, ps]) => [task, ps.map((p) => ({ task, samples: [], ratios: [], refs: [], failed: null, ...p }))])),
   };

@@ -3,8 +3,9 @@
 // scale with the number of live objects. Method:
 // - verify, then measure: a variant is timed on a scenario only if its correctness run of that
 //   scenario passed; otherwise its rows say "not measured: failed verification" and why;
-// - each variant is measured in a worker of its own (bench-worker.ts), and the variants take
-//   turns, one tinybench pass each per round, after a warm-up round that is not counted;
+// - each variant is measured in workers of its own (bench-worker.ts): its rows in several, the
+//   rounds going round-robin over them, its scaling rows in one; the variants take turns, one
+//   tinybench pass each per round, after warm-up rounds that are not counted;
 //   within a pass every batch of a row runs right after a batch of the baseline
 //   (flat-lookup), so that a ratio compares two batches of the same worker a few microseconds
 //   apart; a scaling row pairs its larger size with its smaller the same way;
@@ -30,10 +31,16 @@ import { harness_worker } from '../runtime.ts';
 
 export type BenchMode = 'off' | 'quick' | 'full';
 
-/** Rounds and the time one pass gives each task, per mode (written down in one place). */
-export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number } & PassOptions> = {
-  quick: { rounds: 10, time_ms: 30, warmup_ms: 10 },
-  full: { rounds: 15, time_ms: 200, warmup_ms: 50 },
+/**
+ * Per mode: the rounds, the workers a variant's rows are measured in (the rounds go round-robin
+ * over them), and the time one pass gives each task. Two workers of the same code compile it
+ * apart and lay their heaps out apart, and differ by about as much as two runs do (some 1%
+ * on translate-hot, where the rounds of one worker differ by 0.3%): rounds spread over
+ * workers give an interval that a next run's ratio lands in.
+ */
+export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number; workers: number } & PassOptions> = {
+  quick: { rounds: 12, workers: 3, time_ms: 30, warmup_ms: 10 },
+  full: { rounds: 18, workers: 3, time_ms: 200, warmup_ms: 50 },
 };
 
 /**
@@ -58,6 +65,8 @@ export interface BenchVariant { dir: string; name: string }
 export interface BenchOutcome { rows: BenchRow[]; scaling: ScalingRow[] }
 
 const SETUP_LIMIT_MS = 180_000;
+/** passes of every worker before the counted rounds */
+const WARMUP_ROUNDS = 2;
 
 // ---------------------------------------------------------------------------------------------
 // What to measure where
@@ -109,21 +118,22 @@ export function rows_scenario(scenarios: readonly ScenarioDigest[], variants: re
 // The workers
 // ---------------------------------------------------------------------------------------------
 
+/** One variant's measurement of the rows, or of the scaling rows: its workers (the rounds go
+ *  round-robin over them) and what they measured. */
 export interface Measured {
   variant: BenchVariant;
-  worker: Worker | null;
+  workers: Array<Worker | null>;
   tasks: string[];
   skipped: Map<string, string>;
-  /** per task, its passes */
+  /** per task, its passes, in the order of the rounds */
   passes: Map<string, TaskPass[]>;
-  /** the worker failed: every task not yet measured says so */
+  /** a worker failed: every task not yet measured says so */
   error: string | null;
 }
 
 /** Send one request and wait for its reply, or for the worker to fail or time out. */
-function ask(m: Measured, req: BenchRequest | null, limit_ms: number): Promise<BenchReply> {
-  const worker = m.worker;
-  if (!worker) return Promise.resolve({ type: 'failed', message: m.error ?? 'no worker' });
+function ask(worker: Worker | null, req: BenchRequest | null, limit_ms: number): Promise<BenchReply> {
+  if (!worker) return Promise.resolve({ type: 'failed', message: 'no worker' });
   return new Promise((resolve) => {
     const done = (reply: BenchReply) => {
       clearTimeout(timer);
@@ -143,34 +153,46 @@ function ask(m: Measured, req: BenchRequest | null, limit_ms: number): Promise<B
   });
 }
 
-function fail_worker(m: Measured, message: string): void {
+/** A worker failed: the measurement stops, every worker of it ends. */
+function fail(m: Measured, message: string): void {
   m.error ??= message;
-  void m.worker?.terminate();
-  m.worker = null;
+  stop(m);
 }
 
-async function start(m: Measured, file: string | null, scale_file: string | null): Promise<void> {
-  m.worker = harness_worker('bench-worker', {});
-  m.worker.on('error', () => {});
-  const ready = await ask(m, null, SETUP_LIMIT_MS);
-  if (ready.type !== 'ready') return fail_worker(m, ready.type === 'failed' ? ready.message : 'no ready message');
-  const setup = await ask(m, { type: 'setup', dir: m.variant.dir, file, scale_file }, SETUP_LIMIT_MS);
-  if (setup.type !== 'setup') return fail_worker(m, setup.type === 'failed' ? setup.message : 'no setup reply');
-  m.tasks = setup.tasks;
+function stop(m: Measured): void {
+  for (const w of m.workers) void w?.terminate();
+  m.workers = m.workers.map(() => null);
+}
+
+/** Start worker `i` of a measurement and build its fixtures; the first to answer says which
+ *  tasks there are (every worker of a measurement builds the same). */
+async function start(m: Measured, i: number, file: string | null, scale_file: string | null): Promise<void> {
+  const worker = harness_worker('bench-worker', {});
+  worker.on('error', () => {});
+  m.workers[i] = worker;
+  const ready = await ask(worker, null, SETUP_LIMIT_MS);
+  if (ready.type !== 'ready') return fail(m, ready.type === 'failed' ? ready.message : 'no ready message');
+  const setup = await ask(worker, { type: 'setup', dir: m.variant.dir, file, scale_file }, SETUP_LIMIT_MS);
+  if (setup.type !== 'setup') return fail(m, setup.type === 'failed' ? setup.message : 'no setup reply');
+  if (m.tasks.length === 0) m.tasks = setup.tasks;
   for (const s of setup.skipped) m.skipped.set(s.task, s.why);
 }
 
-/** One pass of a worker; `record` false for the warm-up round. */
-async function pass(m: Measured, o: PassOptions, record = true): Promise<void> {
-  if (!m.worker || m.tasks.length === 0) return;
+/** Round `round`'s pass, on the worker whose turn it is; round -1 is the warm-up of every
+ *  worker, not counted. */
+async function pass(m: Measured, o: PassOptions, round: number): Promise<void> {
+  if (m.error || m.tasks.length === 0) return;
   const limit = 60_000 + m.tasks.length * (o.time_ms + o.warmup_ms) * 20;
-  const reply = await ask(m, { type: 'pass', options: o }, limit);
-  if (reply.type !== 'pass') return fail_worker(m, reply.type === 'failed' ? reply.message : 'no pass reply');
-  if (!record) return;
-  for (const r of reply.results) {
-    const list = m.passes.get(r.task);
-    if (list) list.push(r);
-    else m.passes.set(r.task, [r]);
+  const workers = round < 0 ? m.workers : [m.workers[round % m.workers.length]!];
+  for (const worker of workers) {
+    const reply = await ask(worker, { type: 'pass', options: o }, limit);
+    if (reply.type !== 'pass') return fail(m, reply.type === 'failed' ? reply.message : 'no pass reply');
+    if (round < 0) continue;
+    for (const r of reply.results) {
+      const list = m.passes.get(r.task);
+      if (list) list.push(r);
+      else m.passes.set(r.task, [r]);
+    }
   }
 }
 
@@ -308,9 +330,12 @@ export function previous_rows(dir: string): Array<Pick<BenchRow, 'name' | 'varia
   }
 }
 
-function new_measured(variant: BenchVariant): Measured {
-  return { variant, worker: null, tasks: [], skipped: new Map(), passes: new Map(), error: null };
+function new_measured(variant: BenchVariant, workers: number): Measured {
+  return { variant, workers: Array.from({ length: workers }, () => null), tasks: [], skipped: new Map(), passes: new Map(), error: null };
 }
+
+/** A variant's measurements: of the rows (several workers) and of the scaling rows (one). */
+interface Plan { variant: BenchVariant; rows: Measured | null; scale: Measured | null }
 
 /**
  * Every row and scaling row for every variant. Rows for a variant that did not pass the rows'
@@ -324,41 +349,40 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
   const scale = scale_scenario(scenarios);
   const rows: BenchRow[] = [];
   const scaling: ScalingRow[] = [];
-  const measured: Measured[] = [];
-  const plans: Array<{ m: Measured; rows: boolean; scale: boolean }> = [];
+  const plans: Plan[] = [];
   for (const v of variants) {
     const rows_ok = scn !== null && passed(runs, scn.id, v.name);
     const scale_ok = scale !== null && passed(runs, scale.id, v.name);
-    if (rows_ok || scale_ok) plans.push({ m: new_measured(v), rows: rows_ok, scale: scale_ok });
+    if (rows_ok || scale_ok) {
+      plans.push({ variant: v, rows: rows_ok ? new_measured(v, cfg.workers) : null, scale: scale_ok ? new_measured(v, 1) : null });
+    }
   }
+  const all = plans.flatMap((p) => [p.rows, p.scale]).filter((m): m is Measured => m !== null);
   try {
     // start every worker at once (fixtures are built in parallel), then measure one at a time
-    await Promise.all(plans.map(async (p) => {
-      measured.push(p.m);
-      await start(p.m, p.rows ? scn!.file : null, p.scale ? scale!.file : null);
-    }));
-    const order = plans.map((p) => p.m);
-    // a warm-up round, not counted: the compiler's first choices and the fixtures' first
-    // garbage collections belong to no round
-    for (const m of order) await pass(m, cfg, false);
+    await Promise.all(plans.flatMap((p) => [
+      ...(p.rows?.workers.map((_, i) => start(p.rows!, i, scn!.file, null)) ?? []),
+      ...(p.scale ? [start(p.scale, 0, null, scale!.file)] : []),
+    ]));
+    // warm-up rounds, not counted: the compiler's first choices and the fixtures' first
+    // garbage collections belong to no round (translate-hot settles 1-2% below its first
+    // two passes, from the third on)
+    for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, cfg, -1);
     for (let r = 0; r < cfg.rounds; r++) {
       // a different variant goes first in each round
-      for (let i = 0; i < order.length; i++) await pass(order[(i + r) % order.length]!, cfg);
+      for (let i = 0; i < all.length; i++) await pass(all[(i + r) % all.length]!, cfg, r);
     }
   } finally {
-    for (const m of measured) {
-      void m.worker?.terminate();
-      m.worker = null;
-    }
+    for (const m of all) stop(m);
   }
   for (const v of variants) {
-    const plan = plans.find((p) => p.m.variant === v);
+    const plan = plans.find((p) => p.variant === v);
     if (scn) {
-      if (plan?.rows) rows.push(...variant_rows(plan.m, scn.id));
+      if (plan?.rows) rows.push(...variant_rows(plan.rows, scn.id));
       else rows.push(...ROWS.map((name) => skipped_row(name, v.name, scn.id, not_verified(run_of(runs, scn.id, v.name), scn.id))));
     }
     if (scale) {
-      if (plan?.scale) scaling.push(...variant_scaling(plan.m, scale.id));
+      if (plan?.scale) scaling.push(...variant_scaling(plan.scale, scale.id));
       else scaling.push(...SCALING.map((sc) => skipped_scaling(sc.name, sc.small, sc.large, v.name, scale.id, not_verified(run_of(runs, scale.id, v.name), scale.id))));
     }
   }
