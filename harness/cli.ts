@@ -27,17 +27,19 @@ interface Options {
   timeout: number;
   /** where the variant folders are */
   variants_root: string;
+  /** the claims ledger judged against the results (claims/ledger.yaml); null: none */
+  claims: string | null;
 }
 
 const USAGE = `usage: npm run compare -- [--scenarios PATH ...] [--variants NAME,...]
                           [--bench off|quick|full] [--out DIR]
                           [--format text|markdown|json|ktap] [--timeout SECONDS]
-                          [--variants-root DIR]`;
+                          [--variants-root DIR] [--claims FILE|none]`;
 
 class UsageError extends Error {}
 
 function parse_args(argv: string[]): Options {
-  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30, variants_root: 'variants' };
+  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30, variants_root: 'variants', claims: 'claims/ledger.yaml' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -55,6 +57,7 @@ function parse_args(argv: string[]): Options {
     else if (arg === '--bench') o.bench = one_of(arg, value(), ['off', 'quick', 'full']);
     else if (arg === '--out') o.out = value();
     else if (arg === '--variants-root') o.variants_root = value();
+    else if (arg === '--claims') { const f = value(); o.claims = f === 'none' ? null : f; }
     else if (arg === '--format') o.format = one_of(arg, value(), ['text', 'markdown', 'json', 'ktap']);
     else if (arg === '--timeout') {
       o.timeout = Number(value());
@@ -86,8 +89,8 @@ function scenario_files(paths: string[]): string[] {
 
 /** The pool runs `jobs` in the order `order` gives (indexes into jobs); the replies come back
  *  in the order of `jobs`. */
-async function run_in_order(pool: Pool, jobs: Job[], order: number[]): Promise<JobReply[]> {
-  const in_order = await pool.run(order.map((i) => jobs[i]!));
+async function run_in_order(pool: Pool, jobs: Job[], order: number[], on_reply?: (done: number, total: number) => void): Promise<JobReply[]> {
+  const in_order = await pool.run(order.map((i) => jobs[i]!), on_reply);
   const replies: JobReply[] = [];
   order.forEach((i, j) => { replies[i] = in_order[j]!; });
   return replies;
@@ -235,7 +238,18 @@ function interrupted(intr: Interrupt): Promise<'interrupted'> {
   });
 }
 
+/** A status line on a terminal (stderr), rewritten in place; null clears it. Nothing when
+ *  stderr is not a terminal: a log or a pipe gets no carriage returns. */
+function status_line(): (text: string | null) => void {
+  if (!process.stderr.isTTY) return () => {};
+  return (text) => {
+    const room = Math.max(10, (process.stderr.columns || 80) - 1);
+    process.stderr.write(text === null ? '\r\x1b[K' : `\r\x1b[K${text.slice(0, room)}`);
+  };
+}
+
 export async function compare(o: Options, intr: Interrupt = { requested: null, pool: null, notify: null }): Promise<Results> {
+  const show = status_line();
   const errors: InputError[] = [];
   const pool = pool_create(Math.min(availableParallelism(), 4), o.timeout);
   intr.pool = pool;
@@ -246,7 +260,8 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // the files that repeat the most steps are checked first (see repeat_weight)
     const checks = files.map((file): Job => ({ type: 'scenario', file }));
     const loads = dirs.map((dir): Job => ({ type: 'load', dir }));
-    const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)]);
+    const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)],
+      (n, total) => show(`compare: checking scenarios and loading designs ${n}/${total}`));
     if (intr.requested) {
       // the names may not be known yet: the files' and folders' stand in for them
       const ids = files.map((f, i) => { const r = first[i]!; return r.type === 'scenario' ? r.digest.id : shown_path(f); });
@@ -269,7 +284,8 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const order = heaviest_first(pairs.map(({ scn }) => scn.steps));
     // peak memory is a measurement, taken only with the benchmarks: with --bench off two runs
     // write identical reports, and no run pays for the garbage collection that starts it
-    const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off' })), order);
+    const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off' })), order,
+      (n, total) => show(`compare: runs ${n}/${total} (scenario x design)`));
     if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
     const runs = await Promise.all(pairs.map(({ scn, v }, i) => {
       const reply = replies[i]!;
@@ -280,6 +296,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     let scaling: ScalingRow[] = [];
     if (o.bench !== 'off') {
       const { run_benchmarks, previous_rows } = await import('./measure/bench.ts');
+      show(`compare: benchmarks (--bench ${o.bench}) running, one worker per design`);
       // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
       const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out)), interrupted(intr)]);
       // let a signal that came while this thread was busy reach its handler first
@@ -287,6 +304,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
       if (done === 'interrupted' || intr.requested) throw new Interrupted(['the benchmarks (every scenario x variant ran)'], 'benchmarking');
       ({ rows: bench, scaling } = done);
     }
+    show(null);
     const results: Results = {
       kernel: KERNEL_VERSION, variants,
       scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
@@ -295,6 +313,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     results.exit_code = exit_code(variants, errors);
     return results;
   } finally {
+    show(null);
     intr.pool = null;
     // not awaited: a worker that held a big scenario takes a fifth of a second to free its
     // heap, time the reports can be written in (the process still waits for the workers)
@@ -308,7 +327,7 @@ function remove_stale_tmp(dir: string): void {
   let names: string[];
   try { names = readdirSync(dir); } catch { return; }
   for (const f of names) {
-    const m = /^(?:summary\.md|summary\.txt|results\.json|bench\.svg)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
+    const m = /^(?:summary\.md|summary\.txt|details\.txt|results\.json|bench\.svg)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
     if (!m || alive(Number(m[1]))) continue;
     try { rmSync(join(dir, f), { force: true }); } catch { /* not ours to insist on */ }
   }
@@ -386,15 +405,19 @@ async function main(): Promise<number> {
   reports.catch(() => {});
   try {
     const results = await compare(o, intr);
+    if (o.claims !== null) (await import('./report/claims.ts')).attach_claims(results, o.claims);
     const { format_report, write_reports } = await reports;
+    let written: string[] = [];
     try {
       remove_stale_tmp(o.out);
-      write_reports(o.out, results);
+      written = write_reports(o.out, results);
     } catch (e) {
       process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
-    process.stdout.write(format_report(results, o.format));
+    process.stdout.write(format_report(results, o.format, process.stdout.isTTY ? process.stdout.columns : undefined));
+    if (o.format === 'text') process.stdout.write(`\nReports: ${written.join(', ')}\n`);
+    else process.stderr.write(`compare: reports written: ${written.join(', ')}\n`);
     for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
     return results.exit_code;
   } catch (e) {

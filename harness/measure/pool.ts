@@ -90,7 +90,8 @@ async function run_job(slot: Slot, job: Job, timeout_ms: number, heap_mb: number
 }
 
 export interface Pool {
-  run(jobs: Job[]): Promise<JobReply[]>;
+  /** runs the jobs; `on_reply` is told how many have replied after each reply */
+  run(jobs: Job[], on_reply?: (done: number, total: number) => void): Promise<JobReply[]>;
   /** End every worker now: running jobs and jobs not started reply `cancelled`. */
   stop(): void;
   readonly stopped: boolean;
@@ -105,13 +106,15 @@ export function pool_create(concurrency: number, timeout_s: number): Pool {
   for (const slot of slots) spawn(slot, heap_mb);
   return {
     get stopped() { return stopped; },
-    async run(jobs) {
+    async run(jobs, on_reply) {
       const replies: JobReply[] = jobs.map(() => ({ type: 'cancelled' }));
       let next = 0;
+      let done = 0;
       await Promise.all(slots.map(async (slot) => {
         while (!stopped && next < jobs.length) {
           const i = next++;
           replies[i] = await run_job(slot, jobs[i]!, timeout_s * 1000, heap_mb, () => stopped);
+          on_reply?.(++done, jobs.length);
         }
       }));
       return replies;

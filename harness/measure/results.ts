@@ -132,6 +132,21 @@ export interface ScalingRow {
 
 export interface InputError { file: string; line: number; col: number; message: string }
 
+/** One claim of the review threads (claims/ledger.yaml) and what this run's results say of it
+ *  (harness/report/claims.ts). */
+export interface ClaimOutcome {
+  id: string;
+  claim: string;
+  /** who made it, and the message it was made in */
+  who: string;
+  link: string;
+  /** untested: the run holds none of what the claim's query looks at (a variant or scenario
+   *  left out) */
+  status: 'upheld' | 'refuted' | 'qualified' | 'untested';
+  /** the figures the status came from, in words */
+  evidence: string;
+}
+
 export interface Results {
   kernel: string;
   variants: VariantInfo[];
@@ -143,4 +158,6 @@ export interface Results {
   errors: InputError[];
   /** 0, 1 or 2 as the CLI exits */
   exit_code: number;
+  /** the claims ledger judged against these results; absent when no ledger was read */
+  claims?: ClaimOutcome[];
 }

@@ -565,3 +565,42 @@ export function core_edit_lines(v: VariantInfo): string[] {
 export function input_error_line(e: { file: string; line: number; col: number; message: string }): string {
   return `${e.file}:${e.line}:${e.col}: ${e.message}`;
 }
+
+// ---------------------------------------------------------------- the mail's first lines
+
+/**
+ * The kernel's reason a design fails, in the model's words: the diagnosis that the most
+ * frequent check of its failed runs gives for its first failure (a message reads "ctx <name>:
+ * <what was seen>; <why, clause by clause>"; the why is kept). A variant error or a WARNING
+ * is given as it is. Null for a design with no failure.
+ */
+export function kernel_reason(r: Results, v: VariantInfo): string | null {
+  if (v.load_error !== null) return `did not load: ${v.load_error}`;
+  const runs = runs_of(r, v.name).filter((run) => run.verdict === 'fail' || run.verdict === 'error');
+  const counts = check_counts(runs).sort((a, b) => b[1] - a[1]);
+  if (counts.length === 0) return null;
+  const check = counts[0]![0];
+  const first = runs.flatMap((run) => run.failures).find((f) => f.check === check)!;
+  const message = first.message.replace(/^ctx [^:\r\n]+?: /, '');
+  const clauses = message.split('; ');
+  const why = clauses.length > 1 ? clauses.slice(1).join('; ') : message;
+  return `${check}: ${why}`;
+}
+
+/** "works", "fails", "fails, but expected works" and the like, with what stands out. */
+export function design_verdict(r: Results, v: VariantInfo): string {
+  const runs = runs_of(r, v.name);
+  const unsupported = runs.filter((run) => run.verdict === 'unsupported').length;
+  const verdict = variant_unexpected(v) ? `${v.verdict}, but expected ${v.expect}` : `${v.verdict} as expected`;
+  return unsupported > 0 ? `${verdict} (unsupported on ${unsupported} of ${runs.length})` : verdict;
+}
+
+/** A short cell for a run's verdict in narrow tables: pass, FAIL, unsup, ERROR, "-". */
+export function short_verdict_cell(r: Results, scenario: string, v: VariantInfo): string {
+  return verdict_cell(r, scenario, v).replace('unsupported', 'unsup');
+}
+
+/** A letter per scenario for narrow matrix columns: a, b, ... z, then s27, s28... */
+export function scenario_key(i: number): string {
+  return i < 26 ? String.fromCharCode(97 + i) : `s${i + 1}`;
+}

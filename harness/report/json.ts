@@ -156,6 +156,7 @@ export function json_results(r: Results) {
     scaling: r.scaling.map(scaling),
     errors: r.errors.map(input_error),
     exit_code: r.exit_code,
+    claims: (r.claims ?? []).map((c) => ({ id: c.id, claim: c.claim, who: c.who, link: c.link, status: c.status, evidence: c.evidence })),
   };
 }
 

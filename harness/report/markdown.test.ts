@@ -26,7 +26,7 @@ describe('format_markdown', () => {
     const out = format_markdown(sample_results());
     expect(out.startsWith('# ')).toBe(true);
     expect(out).toContain('Kernel: Linux v6.12 (modelled)');
-    for (const h of ['Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Performance', 'Failures', 'Variants', 'Input errors']) {
+    for (const h of ['Designs', 'Findings', 'Verdicts', 'Notifier coverage', 'Design cost', 'Performance', 'Failures', 'Variants', 'Input errors']) {
       expect(out).toContain(`\n## ${h}\n`);
     }
     expect(out).toContain('### iris-sm8550 \u00d7 auxiliary-bus (fail)');
@@ -51,9 +51,23 @@ describe('format_markdown', () => {
     expect(out).toBe(format_markdown(hostile_results()));
   });
 
-  it('opens with the findings and shows the legend only when a cell is marked', () => {
+  it('opens with the designs and their kernel reasons, then the verdicts with the designs as rows', () => {
     const out = format_markdown(sample_results());
-    expect(out.indexOf('\n## Findings\n')).toBeLessThan(out.indexOf('\n## Verdicts\n'));
+    expect(out.indexOf('\n## Designs\n')).toBeLessThan(out.indexOf('\n## Verdicts\n'));
+    expect(out).toContain('\n- **auxiliary-bus**: fails as expected (unsupported on 1 of 3). Why: stream-ids: dma_configure was never called');
+    expect(out).toContain('\n| design | iris-sm8550 | fastrpc-sm8650 | gpu-no-iommu-map | overall | expect |\n');
+    expect(out).toContain('\n| platform-device | ERROR \\* | ERROR \\* | ERROR \\* | error \\* | works |\n');
+  });
+
+  it('lists the claims with status, evidence and a link to the mail', () => {
+    const r = sample_results();
+    r.claims = [{ id: 'x', claim: 'the auxiliary bus has no .dma_configure', who: 'Someone', link: 'https://lore.kernel.org/all/abc@x/', status: 'upheld', evidence: 'auxiliary-bus: dma_configured 0 of 3' }];
+    expect(format_markdown(r)).toContain('| upheld | [the auxiliary bus has no .dma_configure](https://lore.kernel.org/all/abc@x/) | Someone | auxiliary-bus: dma_configured 0 of 3 |');
+  });
+
+  it('keeps the findings and shows the legend only when a cell is marked', () => {
+    const out = format_markdown(sample_results());
+    expect(out.indexOf('\n## Findings\n')).toBeGreaterThan(out.indexOf('\n## Verdicts\n'));
     expect(out).toContain('\n- auxiliary-bus: fails as expected: stream-ids x1, teardown-leak x1 (scenarios: 1 fail, 1 pass, 1 unsupported)\n');
     expect(out).toContain(md(UNEXPECTED_LEGEND));
     expect(format_markdown(many_failures_results(3))).not.toContain(md(UNEXPECTED_LEGEND));

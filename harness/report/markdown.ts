@@ -1,12 +1,14 @@
-// reports/summary.md: the same sections as the terminal, as GitHub-flavoured
-// markdown, plus each variant's patch series with links.
+// reports/summary.md: the full picture as GitHub-flavoured markdown: the designs with the
+// kernel's reason for each failure, the verdicts (designs as rows), the claims with their
+// evidence and links, findings, coverage, design cost, performance, every failure, and each
+// variant's patch series with links.
 
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
   BASELINE, COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, chart_rows,
   core_edit_lines, coverage_cells, coverage_sum, exit_line, failure_groups, findings, input_error_line,
   memory_table, missed_lines, overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table,
-  verdict_cell,
+  verdict_cell, kernel_reason, design_verdict,
 } from './common.ts';
 
 /** The bar chart written next to summary.md (write.ts). */
@@ -40,15 +42,35 @@ function link(s: { subject: string; link: string }): string {
   return /[\s()<>]/.test(url) ? `[${text}](<${url.replace(/[<>]/g, encodeURIComponent)}>)` : `[${text}](${url})`;
 }
 
+/** Designs as rows, scenarios as columns; the overall verdict and the expect last. */
 function verdicts(r: Results): string[] {
   const rows = [
-    ['scenario', ...r.variants.map((v) => v.name)],
-    ['(expect)', ...r.variants.map((v) => v.expect)],
-    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
-    ['(overall)', ...r.variants.map(overall_cell)],
+    ['design', ...r.scenarios.map((s) => s.id), 'overall', 'expect'],
+    ...r.variants.map((v) => [v.name, ...r.scenarios.map((s) => verdict_cell(r, s.id, v)), overall_cell(v), v.expect]),
   ];
   const legend = any_marked(r) ? ['', md(UNEXPECTED_LEGEND)] : [];
   return ['## Verdicts', '', ...md_table(rows), ...legend];
+}
+
+/** One line per design: its verdict and, when it fails, the kernel's reason. */
+function designs(r: Results): string[] {
+  return ['## Designs', '', ...r.variants.map((v) => {
+    const reason = v.verdict === 'works' ? null : kernel_reason(r, v);
+    return `- **${md(v.name)}**: ${md(design_verdict(r, v))}${reason === null ? '' : `. Why: ${md(reason)}`}`;
+  })];
+}
+
+/** The claims of the threads with their status, evidence and the mail they were made in. */
+function claims(r: Results): string[] {
+  if (!r.claims || r.claims.length === 0) return [];
+  const rows = [['status', 'claim', 'who', 'evidence'], ...r.claims.map((c) => [c.status, c.claim, c.who, c.evidence])];
+  const table = md_table(rows).map((line, i) => {
+    if (i < 2) return line;
+    const c = r.claims![i - 2]!;
+    // the claim links to the mail it was made in
+    return line.replace(`| ${md(c.claim)} |`, `| ${link({ subject: c.claim, link: c.link })} |`);
+  });
+  return ['## Claims of the review threads', '', 'Each claim is judged by queries over results.json (claims/ledger.yaml): upheld when every observation comes out as the claim predicts, refuted when none does, qualified when some do.', '', ...table];
 }
 
 function coverage(r: Results): string[] {
@@ -136,8 +158,10 @@ function findings_section(r: Results): string[] {
 export function format_markdown(r: Results): string {
   const sections = [
     ['# IOMMU context devices: comparison', '', `Kernel: ${md(r.kernel)}`],
-    findings_section(r),
+    designs(r),
     verdicts(r),
+    claims(r),
+    findings_section(r),
     coverage(r),
     design_cost(r),
     performance(r),

@@ -1,57 +1,53 @@
-// The terminal report: the tables of `npm run compare` drawn with the `table`
-// package. Every cell goes through sanitise(): `table` throws on control
+// The terminal report of `npm run compare`: the failures, design cost and performance, then
+// the summary that summary.txt holds (designs, verdict matrix with the designs as rows, claims,
+// coverage), so that the verdicts are the last thing on the screen. Everything fits `width`
+// columns (the terminal's, or 100 when the output is not a terminal). Tables are drawn with
+// the `table` package; every cell goes through sanitise(): `table` throws on control
 // characters and on rows of unequal length.
 
 import { table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, core_edit_lines,
-  coverage_cells, coverage_sum, exit_line, failure_groups, findings, input_error_line, memory_table,
-  missed_lines, overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table, verdict_cell, wrap,
+  MEMORY_INTRO, SCALING_INTRO, core_edit_lines, failure_groups, memory_table,
+  perf_intro, perf_notes, perf_table, sanitise, scaling_table, wrap,
 } from './common.ts';
+import { format_summary } from './text.ts';
 
 /** A cell: one line, or several lines drawn one under the other. */
 type Cell = string | string[];
 
-/** Widest a free-text column grows before its words wrap (terminal columns). */
-const MAX_TEXT = 40;
-/** Failure messages wrap here, with a hanging indent. */
-const WRAP = 100;
+/** The width when stdout is not a terminal. */
+export const DEFAULT_WIDTH = 100;
+/** Narrowest a column is squeezed to before the table stops shrinking. */
+const MIN_COL = 6;
+
+/** The width the current report is drawn at (set by format_terminal for the renderers). */
+let WRAP = DEFAULT_WIDTH;
+
+/** Width of a `table` drawing with columns of these content widths: "| a | b |". */
+function drawn_width(widths: number[]): number {
+  return widths.reduce((sum, w) => sum + w + 3, 1);
+}
 
 /**
- * Draw rows (the first is the header) with a rule under the header only; the
- * columns listed in `text` wrap at MAX_TEXT.
+ * Draw rows (the first is the header) with a rule under the header only, within WRAP columns:
+ * while the table is too wide, its widest column loses a column and its words wrap. (The
+ * second argument, the columns that hold free text, is kept for the callers; every column may
+ * wrap now.)
  */
-function draw(rows: Cell[][], text: number[] = []): string {
+function draw(rows: Cell[][], _text: number[] = []): string {
   const line = (cell: Cell): string => (typeof cell === 'string' ? sanitise(cell) : cell.map(sanitise).join('\n'));
   const clean = rows.map((row) => row.map(line));
-  const columns: Record<number, { width: number; wrapWord: boolean }> = {};
-  for (const i of text) {
-    const widest = Math.max(...clean.flatMap((row) => row[i].split('\n').map((l) => l.length)));
-    if (widest > MAX_TEXT) columns[i] = { width: MAX_TEXT, wrapWord: true };
+  const widths = clean[0]!.map((_c, i) => Math.max(1, ...clean.flatMap((row) => row[i]!.split('\n').map((l) => l.length))));
+  while (drawn_width(widths) > WRAP) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if (widths[widest]! <= MIN_COL) break;
+    widths[widest]!--;
   }
   return table(clean, {
-    columns,
+    columns: widths.map((width) => ({ width, wrapWord: true })),
     drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
   }).trimEnd();
-}
-
-function verdict_matrix(r: Results): string {
-  const rows = [
-    ['scenario', ...r.variants.map((v) => v.name)],
-    ['(expect)', ...r.variants.map((v) => v.expect)],
-    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
-    ['(overall)', ...r.variants.map(overall_cell)],
-  ];
-  return `Verdicts\n${draw(rows)}${any_marked(r) ? `\n${UNEXPECTED_LEGEND}` : ''}`;
-}
-
-function coverage_table(r: Results): string {
-  const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
-  const rows = [COVERAGE_HEADER, ...sums.map(({ name, c }) => [name, ...coverage_cells(c)])];
-  const missed = missed_lines(r).flatMap((m) => wrap(m, WRAP, '  ', '    '));
-  const tail = missed.length > 0 ? `\nMissed:\n${missed.join('\n')}` : '';
-  return `Notifier coverage (context devices created, summed over scenarios)\n${draw(rows)}${tail}`;
 }
 
 function cost_row(v: VariantInfo): Cell[] {
@@ -67,7 +63,7 @@ function cost_row(v: VariantInfo): Cell[] {
 }
 
 function cost_table(r: Results): string {
-  const rows = [['variant', 'bus types', 'core edits', 'exported symbols', 'LOC'], ...r.variants.map(cost_row)];
+  const rows = [['design', 'bus types', 'core edits', 'exported symbols', 'LOC'], ...r.variants.map(cost_row)];
   return `Design cost\n${draw(rows, [2])}`;
 }
 
@@ -89,7 +85,7 @@ function failure_list(r: Results): string {
   const out: string[] = [];
   for (const run of r.results) {
     if (run.failures.length === 0) continue;
-    out.push(sanitise(`  ${run.scenario} x ${run.variant} (${run.verdict})`));
+    out.push(...wrap(`${run.scenario} x ${run.variant} (${run.verdict})`, WRAP, '  ', '    '));
     const { groups, rest } = failure_groups(run);
     for (const g of groups) {
       out.push(...wrap(`${g.first.step}: ${g.check}: ${g.first.message}`, WRAP, '  - ', '      '));
@@ -97,41 +93,17 @@ function failure_list(r: Results): string {
     }
     if (rest !== null) out.push(...wrap(rest, WRAP, '  ', '      '));
   }
-  for (const v of r.variants) {
-    if (v.load_error !== null) out.push(...wrap(`${v.name} did not load: ${v.load_error}`, WRAP, '  ', '      '));
-  }
   return out.length > 0 ? `Failures\n${out.join('\n')}` : '';
 }
 
-function unsupported_list(r: Results): string {
-  const out = r.results
-    .filter((run) => run.verdict === 'unsupported')
-    .map((run) => sanitise(`  ${run.scenario} x ${run.variant}: ${run.unsupported ?? 'no reason given'}`));
-  return out.length > 0 ? `Unsupported\n${out.join('\n')}` : '';
-}
-
-function input_errors(r: Results): string {
-  if (r.errors.length === 0) return '';
-  return `Input errors\n${r.errors.map((e) => sanitise(input_error_line(e))).join('\n')}`;
-}
-
-function findings_list(r: Results): string {
-  return `Findings\n${findings(r).flatMap((f) => wrap(f, WRAP, '  ', '    ')).join('\n')}`;
-}
-
-/** The tables printed on the terminal at the end of a run. */
-export function format_terminal(r: Results): string {
+/** The report printed on the terminal at the end of a run, `width` columns wide. */
+export function format_terminal(r: Results, width: number = DEFAULT_WIDTH): string {
+  WRAP = Math.max(40, width);
   const parts = [
-    `Kernel: ${sanitise(r.kernel)}`,
-    findings_list(r),
-    verdict_matrix(r),
-    coverage_table(r),
+    failure_list(r),
     cost_table(r),
     performance(r),
-    failure_list(r),
-    unsupported_list(r),
-    input_errors(r),
-    exit_line(r.exit_code),
+    format_summary(r, WRAP).join('\n'),
   ];
   return `${parts.filter((p) => p !== '').join('\n\n')}\n`;
 }

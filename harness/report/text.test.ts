@@ -1,89 +1,121 @@
 import { describe, expect, it } from 'vitest';
-import type { Results } from '../measure/results.ts';
-import { format_text } from './text.ts';
-import { UNEXPECTED_LEGEND } from './common.ts';
+import type { ClaimOutcome, Results } from '../measure/results.ts';
+import { MAIL_LINES, MAIL_WIDTH, format_summary, format_text } from './text.ts';
 import { hostile_results, many_failures_results, sample_results } from './sample.test-data.ts';
 
-function check_mail_lines(text: string): void {
+/** What a mail client keeps as it is: printable ASCII, MAIL_WIDTH columns (a line holding only
+ *  a URL may be longer), at most MAIL_LINES lines. */
+function check_mail(text: string): void {
   expect(text.endsWith('\n')).toBe(true);
-  for (const line of text.split('\n')) {
+  const lines = text.slice(0, -1).split('\n');
+  expect(lines.length).toBeLessThanOrEqual(MAIL_LINES);
+  for (const line of lines) {
     expect(line, line).toMatch(/^[\x20-\x7e]*$/);
-    expect(line.length, line).toBeLessThanOrEqual(80);
+    if (!/^\s*https?:\/\/\S+$/.test(line)) expect(line.length, line).toBeLessThanOrEqual(MAIL_WIDTH);
   }
 }
 
-/** The sample with eight variants of long names and a long scenario id. */
-function wide_results(): Results {
+function claim(i: number, status: ClaimOutcome['status']): ClaimOutcome {
+  return {
+    id: `c${i}`, claim: `claim number ${i}: a bus outside iommu_buses[] gets no iommu_probe_device() from the notifier`,
+    who: 'A Reviewer', link: `https://lore.kernel.org/all/2026042346-trustable-register-095a-${i}@gregkh/`, status, evidence: 'x',
+  };
+}
+
+function with_claims(r: Results, n: number): Results {
+  const statuses: ClaimOutcome['status'][] = ['upheld', 'refuted', 'qualified', 'untested'];
+  return { ...r, claims: Array.from({ length: n }, (_v, i) => claim(i, statuses[i % 4]!)) };
+}
+
+/** The sample with `n` more designs of long names and more scenarios. */
+function wide_results(n: number, scenarios = 9): Results {
   const r = sample_results();
-  const base = r.variants[0];
-  for (let i = 0; i < 8; i++) {
+  const base = r.variants[1]!;
+  for (let i = 0; i < n; i++) {
     const name = `a-rather-long-variant-name-number-${i}`;
     r.variants.push({ ...base, name });
-    r.results.push({ ...r.results[0], variant: name, verdict: i % 2 === 0 ? 'unsupported' : 'fail' });
-    r.bench.push({ ...r.bench[1], variant: name, name: 'context-create-and-destroy-with-a-long-name', note: 'x '.repeat(60) });
+    r.results.push({ ...r.results[3]!, variant: name });
   }
-  r.scenarios.push({ id: 'a-scenario-id-that-is-much-longer-than-usual-for-sure', file: 'scenarios/long.yaml', summary: '' });
+  for (let i = 0; i < scenarios; i++) r.scenarios.push({ id: `extra-scenario-${i}`, file: `scenarios/x${i}.yaml`, summary: '' });
   return r;
 }
 
-describe('format_text', () => {
-  it('is plain ASCII with lines of at most 80 columns', () => {
-    check_mail_lines(format_text(sample_results()));
+const section = (text: string, title: string): string[] => {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(title));
+  const end = lines.findIndex((l, i) => i > at && l === '');
+  return lines.slice(at, end < 0 ? undefined : end);
+};
+
+describe('format_text (summary.txt, the mail)', () => {
+  it('pastes into a mail: ASCII, 72 columns, 80 lines, whatever the strings hold', () => {
+    check_mail(format_text(sample_results()));
+    check_mail(format_text(hostile_results()));
+    check_mail(format_text(with_claims(wide_results(12), 30)));
+    check_mail(format_text(many_failures_results(10_000)));
   });
 
-  it('stays within 80 columns with many long-named variants (abbreviated headers)', () => {
-    const text = format_text(wide_results());
-    check_mail_lines(text);
-    expect(text).toContain('  A = dma-context-bus');
-    expect(text).toContain('a-rather-long-variant-name-number-7');
+  it('gives the designs, the matrix, the claims and the coverage, in that order', () => {
+    const text = format_text(with_claims(sample_results(), 3));
+    const at = (s: string): number => text.indexOf(`\n${s}`);
+    expect(at('Designs')).toBeGreaterThan(0);
+    expect(at('Designs')).toBeLessThan(at('Verdicts'));
+    expect(at('Verdicts')).toBeLessThan(at('Claims'));
+    expect(at('Claims')).toBeLessThan(at('Coverage'));
   });
 
-  it('stays ASCII and within 80 columns when every string carries control characters', () => {
-    check_mail_lines(format_text(hostile_results()));
+  it('says for each design its verdict and, when it fails, the kernel\'s reason in the model\'s words', () => {
+    const designs = section(format_text(sample_results()), 'Designs');
+    expect(designs).toContain('  dma-context-bus: works as expected');
+    expect(designs.join('\n')).toContain('  auxiliary-bus: fails as expected (unsupported on 1 of 3). Why:\n    stream-ids: dma_configure was never called: auxiliary_bus has none,');
+    expect(designs.join('\n')).toContain('  platform-device did not load: SyntaxError');
+  });
+
+  it('draws the matrix with the designs as rows and the scenarios keyed by letter', () => {
+    const matrix = section(format_text(sample_results()), 'Verdicts');
+    expect(matrix[1]).toMatch(/^ {2}design +a +b +c +overall$/);
+    expect(matrix).toContain('  auxiliary-bus    FAIL   unsup  pass   fails');
+    expect(matrix).toContain('  platform-device  ERROR* ERROR* ERROR* error*');
+    expect(matrix.join('\n')).toContain('a = iris-sm8550, b = fastrpc-sm8650, c = gpu-no-iommu-map');
+  });
+
+  it('splits the scenario columns into groups when they do not fit', () => {
+    const matrix = section(format_text(wide_results(1)), 'Verdicts');
+    expect(matrix.filter((l) => /^ {2}design /.test(l)).length).toBeGreaterThan(1);
+    expect(matrix.every((l) => l.length <= MAIL_WIDTH)).toBe(true);
+  });
+
+  it('gives each claim one line with its status, and the tally', () => {
+    const claims = section(format_text(with_claims(sample_results(), 4)), 'Claims');
+    expect(claims[0]).toBe('Claims of the threads (1 upheld, 1 refuted, 1 qualified, 1 untested;');
+    expect(claims.filter((l) => /^ {2}(upheld|refuted|qualified|untested) +claim number/.test(l)).length).toBe(4);
+  });
+
+  it('gives the coverage one row per design, aligned', () => {
+    const cov = section(format_text(many_failures_results(10_000)), 'Coverage');
+    expect(cov.slice(1)).toEqual([
+      '  design           contexts  ADD_DEVICE  probed  released',
+      '  dma-context-bus    10,000      10,000  10,000    10,000',
+      '  auxiliary-bus      10,000           0       0         0',
+    ]);
+  });
+
+  it('shortens the kernel reasons before anything else when there are many designs', () => {
+    const r = with_claims(wide_results(12, 0), 20);
+    const long = format_text(r);
+    expect(long.split('\n').length - 1).toBeLessThanOrEqual(MAIL_LINES);
+    expect(long).toContain('\nCoverage');
+    // a failing design's reason takes one line, not the three it has room for in a short mail
+    expect(section(long, 'Designs')).toContain('  auxiliary-bus: fails as expected (unsupported on 1 of 3). Why: ...');
+  });
+
+  it('is the same summary the terminal prints at its own width', () => {
+    const wide = format_summary(sample_results(), 100);
+    expect(wide.some((l) => l.length > MAIL_WIDTH)).toBe(true);
+    expect(wide.every((l) => l.length <= 100)).toBe(true);
   });
 
   it('gives byte-identical output for the same Results', () => {
     expect(format_text(sample_results())).toBe(format_text(sample_results()));
-  });
-
-  it('shows the kernel, the verdicts, coverage, cost, ratios and wrapped failures', () => {
-    const text = format_text(sample_results());
-    expect(text).toContain('Kernel: Linux v6.12 (modelled)');
-    expect(text).toMatch(/\| iris-sm8550 +\| pass +\| FAIL +\| ERROR \* +\|/);
-    expect(text).toMatch(/\| auxiliary-bus +\| 3 +\| 0\/3 /);
-    expect(text).toMatch(/\| dma-context-bus +\| 1 +\| 1 +\| 2 +\| 212 \|/);
-    expect(text).toContain('translate-hot: dma-context-bus and auxiliary-bus tie');
-    expect(text).toContain('  - step 7 (scenarios/iris-sm8550.yaml:21:5): stream-ids: ctx non-pixel');
-    expect(text).toContain('\n      dma_configure was never called');
-    expect(text).toContain('scenarios/broken.yaml:12:7: unknown key');
-  });
-
-  it('starts with the findings, one line per variant', () => {
-    const text = format_text(sample_results());
-    expect(text.indexOf('\nFindings\n')).toBeGreaterThan(0);
-    expect(text.indexOf('\nFindings\n')).toBeLessThan(text.indexOf('\nVerdicts\n'));
-    expect(text).toContain('\n  dma-context-bus: works as expected (scenarios: 3 pass)\n');
-    expect(text).toContain('\n  auxiliary-bus: fails as expected: stream-ids x1, teardown-leak x1 (scenarios:\n');
-  });
-
-  it('shows the legend only when some cell carries the marker', () => {
-    expect(format_text(sample_results())).toContain(UNEXPECTED_LEGEND);
-    expect(format_text(many_failures_results(3))).not.toContain(UNEXPECTED_LEGEND);
-    expect(format_text(many_failures_results(3))).not.toMatch(/ \* /);
-  });
-
-  it('collapses 100 similar failures and missed contexts to a bounded number of lines', () => {
-    const text = format_text(many_failures_results(100));
-    check_mail_lines(text);
-    const section = text.slice(text.indexOf('\nFailures\n'), text.indexOf('\nVariants\n')).trim().split('\n');
-    // heading, run line, and per check: the first failure (3 lines) and the "+99 more" line (2)
-    expect(section.length).toBeLessThanOrEqual(12);
-    expect(section).toContain('    (+99 more stream-ids failures: 99 contexts, ctx host1x-ctx.1 ..');
-    expect(text).toContain('  auxiliary-bus on iris-sm8550: 100/100 contexts missed ADD_DEVICE,');
-    expect(text).not.toContain('host1x-ctx.50');
-    // the report does not grow with the number of failures
-    const n = (s: string): number => s.split('\n').length;
-    // ten times the failures: at most a few more lines, from wider numbers in tables and wraps
-    expect(n(format_text(many_failures_results(1000)))).toBeLessThanOrEqual(n(text) + 4);
   });
 });

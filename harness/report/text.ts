@@ -1,243 +1,151 @@
-// reports/summary.txt: the report for a reply on a mailing list. Plain ASCII,
-// no line over 80 columns, nothing that changes between two runs on the same
-// Results (no dates, no paths that Results does not hold).
+// reports/summary.txt: a reply to a review thread, pasted as it is. In this order: one line
+// per design (its verdict and, when it fails, the kernel's reason), the verdict matrix with the
+// designs as rows, the claims of the threads, coverage one line per design. Plain ASCII, lines
+// of at most MAIL_WIDTH columns (a URL alone on its line is the one thing allowed past it), at
+// most MAIL_LINES lines; nothing that changes between two runs on the same Results. The rest
+// is in details.txt (details.ts). The terminal prints the same summary at its own width.
 
-import { getBorderCharacters, table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, core_edit_lines, coverage_cells,
-  coverage_sum, exit_line, failure_groups, findings, input_error_line, memory_table, missed_lines,
-  overall_cell, perf_intro, perf_notes, perf_table, sanitise, scaling_table, to_ascii, verdict_cell, wrap,
+  UNEXPECTED_MARK, coverage_sum, design_verdict, format_count, exit_line, input_error_line, kernel_reason,
+  overall_cell, sanitise, scenario_key, short_verdict_cell, to_ascii, wrap,
 } from './common.ts';
 
-const WIDTH = 80;
-const BORDER = getBorderCharacters('ramac');
-/** Narrowest a column is squeezed to before its words are wrapped inside it. */
-const MIN_COL = 5;
-/** Narrowest a free-text column (a note) is squeezed to before the others are. */
-const MIN_FLEX = 12;
-/** Widest the first (scenario) column of the verdict matrix may be. */
-const MAX_KEY_COL = 28;
+export const MAIL_WIDTH = 72;
+export const MAIL_LINES = 80;
+/** Lines the kernel reason of one design may take, tried in turn until the summary fits. */
+const REASON_LINES = [3, 2, 1];
+/** Columns between the design column and the rest, and between scenario columns. */
+const GAP = 2;
+const CELL_GAP = 1;
 
 const clean = (s: string): string => to_ascii(sanitise(s));
-/** One paragraph wrapped to WIDTH; line breaks in `s` become spaces. */
-const para = (s: string, first = '', rest = first): string[] => wrap(clean(s), WIDTH, first, rest);
-/** The same, keeping the line breaks of a multi-line message. */
-const lines = (s: string, first: string, rest: string): string[] => wrap(to_ascii(s), WIDTH, first, rest);
 
-/** Width of a table with columns of these content widths: "| a | b |". */
-function table_width(widths: number[]): number {
-  return widths.reduce((sum, w) => sum + w + 3, 1);
+function para(s: string, width: number, first = '', rest = first): string[] {
+  return wrap(clean(s), width, first, rest);
 }
 
-function natural_widths(rows: string[][]): number[] {
-  return rows[0].map((_, i) => Math.max(1, ...rows.map((row) => row[i].length)));
+/** At most `n` lines; the last one ends in "..." when some were cut. */
+function at_most(lines: string[], n: number, width: number): string[] {
+  if (lines.length <= n) return lines;
+  const last = lines[n - 1]!;
+  return [...lines.slice(0, n - 1), `${last.slice(0, Math.max(0, width - 4)).trimEnd()} ...`];
 }
 
-interface Fit {
-  /** a free-text column squeezed first, down to MIN_FLEX */
-  flex?: number;
-  /** widest the first column may be */
-  first_max?: number;
+function header(r: Results, width: number): string[] {
+  const designs = `${r.variants.length} ${r.variants.length === 1 ? 'design' : 'designs'}`;
+  const scenarios = `${r.scenarios.length} ${r.scenarios.length === 1 ? 'scenario' : 'scenarios'}`;
+  return para(`IOMMU context devices: ${designs} on ${scenarios}. Kernel: ${r.kernel}.`, width);
 }
 
-/**
- * Draw rows (the first is the header) in ASCII within WIDTH columns: while the
- * table is too wide, the column `flex` (if given, down to MIN_FLEX), then the
- * widest column loses a column, and its cells wrap.
- */
-function ascii_table(raw: string[][], { flex = -1, first_max = WIDTH }: Fit = {}): string[] {
-  const rows = raw.map((row) => row.map(clean));
-  const widths = natural_widths(rows);
-  widths[0] = Math.min(widths[0], first_max);
-  while (table_width(widths) > WIDTH) {
-    const widest = flex >= 0 && widths[flex] > MIN_FLEX ? flex : widths.indexOf(Math.max(...widths));
-    if (widths[widest] <= MIN_COL) break;
-    widths[widest]--;
-  }
-  const out = table(rows, {
-    border: BORDER,
-    columns: widths.map((width) => ({ width, wrapWord: true })),
-    drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
-  });
-  return out.trimEnd().split('\n');
+function design_lines(r: Results, v: VariantInfo, width: number, reason_lines: number): string[] {
+  if (v.load_error !== null) return at_most(para(`${v.name} did not load: ${v.load_error}`, width, '  ', '    '), reason_lines, width);
+  const reason = v.verdict === 'works' ? null : kernel_reason(r, v);
+  const head = `${v.name}: ${design_verdict(r, v)}`;
+  if (reason === null) return para(head, width, '  ', '    ');
+  return at_most(para(`${head}. Why: ${reason}`, width, '  ', '    '), reason_lines, width);
 }
 
-/** A letter per variant for the matrix columns when the names do not fit. */
-function variant_key(i: number): string {
-  return i < 26 ? String.fromCharCode(65 + i) : `V${i + 1}`;
+function designs(r: Results, width: number, reason_lines: number): string[] {
+  return ['Designs (verdict; for a failure, the kernel\'s reason)', ...r.variants.flatMap((v) => design_lines(r, v, width, reason_lines))];
 }
 
-/**
- * Split the variant columns of the matrix into groups that fit WIDTH, each
- * group drawn with the scenario column in front.
- */
-function column_groups(rows: string[][]): number[][] {
-  const widths = natural_widths(rows);
-  const key = Math.min(widths[0], MAX_KEY_COL);
+/** Plain columns, left-aligned (no borders: a mail client may not keep them): the first
+ *  GAP from the rest, the others CELL_GAP apart. */
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_c, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const pad = (cell: string, i: number, last: boolean): string => (last ? cell : cell.padEnd(widths[i]! + (i === 0 ? GAP : CELL_GAP)));
+  return rows.map((row) => row.map((cell, i) => pad(cell, i, i === row.length - 1)).join('').trimEnd());
+}
+
+/** The matrix cell: "FAIL*" rather than "FAIL *", to keep the columns narrow. */
+function cell(r: Results, scenario: string, v: VariantInfo): string {
+  return short_verdict_cell(r, scenario, v).replace(` ${UNEXPECTED_MARK}`, UNEXPECTED_MARK);
+}
+
+/** The scenario columns in groups that fit `width` beside the design and overall columns. */
+function scenario_groups(r: Results, lead: number, width: number): number[][] {
+  const widest = Math.max(5, ...r.scenarios.flatMap((s) => r.variants.map((v) => cell(r, s.id, v).length)));
+  const step = widest + CELL_GAP;
+  const per_line = Math.max(1, Math.floor((width - 2 - lead - GAP - 'overall'.length) / step));
   const groups: number[][] = [];
-  let group: number[] = [];
-  for (let i = 1; i < widths.length; i++) {
-    if (group.length > 0 && table_width([key, ...group.map((g) => widths[g]), widths[i]]) > WIDTH) {
-      groups.push(group);
-      group = [];
-    }
-    group.push(i);
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
+  for (let i = 0; i < r.scenarios.length; i += per_line) groups.push([...Array(Math.min(per_line, r.scenarios.length - i)).keys()].map((k) => i + k));
+  return groups.length > 0 ? groups : [[]];
 }
 
-function verdict_matrix(r: Results): string[] {
-  const body = [
-    ['(expect)', ...r.variants.map((v) => v.expect)],
-    ...r.scenarios.map((s) => [s.id, ...r.variants.map((v) => verdict_cell(r, s.id, v))]),
-    ['(overall)', ...r.variants.map(overall_cell)],
-  ];
-  const full = [['scenario', ...r.variants.map((v) => v.name)], ...body].map((row) => row.map(clean));
-  const fits = table_width(natural_widths(full)) <= WIDTH;
-  const rows = fits ? full : [['scenario', ...r.variants.map((_, i) => variant_key(i))], ...body].map((row) => row.map(clean));
-  const out = ['Verdicts'];
-  for (const group of column_groups(rows)) {
-    out.push(...ascii_table(rows.map((row) => [row[0], ...group.map((g) => row[g])]), { first_max: MAX_KEY_COL }));
+/** Designs as rows, scenarios as lettered columns (the key below), the overall verdict last. */
+function matrix(r: Results, width: number): string[] {
+  const lead = Math.max('design'.length, ...r.variants.map((v) => clean(v.name).length));
+  const out = ['Verdicts (design x scenario)'];
+  for (const group of scenario_groups(r, lead, width)) {
+    const rows = [
+      ['design', ...group.map(scenario_key), 'overall'],
+      ...r.variants.map((v) => [clean(v.name), ...group.map((i) => cell(r, r.scenarios[i]!.id, v)), overall_cell(v).replace(` ${UNEXPECTED_MARK}`, UNEXPECTED_MARK)]),
+    ];
+    out.push(...columns(rows).map((l) => `  ${l}`));
   }
-  if (!fits) r.variants.forEach((v, i) => out.push(...para(v.name, `  ${variant_key(i)} = `, '      ')));
-  if (any_marked(r)) out.push(UNEXPECTED_LEGEND);
+  const key = r.scenarios.map((s, i) => `${scenario_key(i)} = ${clean(s.id)}`).join(', ');
+  out.push(...para(key, width, '  ', '  '));
+  out.push(...para(`unsup: needs a further patch to serve that driver (counts neither way); ${UNEXPECTED_MARK}: differs from the design's expect`, width, '  ', '  '));
   return out;
 }
 
-function coverage(r: Results): string[] {
-  const sums = r.variants.map((v) => ({ name: v.name, c: coverage_sum(r, v.name) }));
-  const rows = [
-    ['variant', 'ctx', 'ADD', 'REMOVED', 'dma_cfg', 'probe', 'release'],
-    ...sums.map(({ name, c }) => [name, ...coverage_cells(c)]),
-  ];
-  const out = ['Notifier coverage (context devices created, summed over scenarios)', ...ascii_table(rows)];
-  out.push(...para('ctx: contexts created; ADD/REMOVED: BUS_NOTIFY_ADD_DEVICE / '
-    + 'BUS_NOTIFY_REMOVED_DEVICE reached the IOMMU core; dma_cfg: dma_configure ran; '
-    + 'probe/release: iommu_probe_device / iommu_release_device ran.'));
-  const missed = missed_lines(r);
-  if (missed.length > 0) out.push('Missed:', ...missed.flatMap((m) => para(m, '  ', '    ')));
-  return out;
+function claims(r: Results, width: number): string[] {
+  if (!r.claims || r.claims.length === 0) return [];
+  const status_width = Math.max(...r.claims.map((c) => c.status.length));
+  const lines = r.claims.map((c) => at_most(para(c.claim, width, `  ${c.status.padEnd(status_width)}  `), 1, width)[0]!);
+  const tally = ['upheld', 'refuted', 'qualified', 'untested']
+    .map((s) => [s, r.claims!.filter((c) => c.status === s).length] as const)
+    .filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
+  return [...para(`Claims of the threads (${tally}; evidence and links: details.txt)`, width), ...lines];
 }
 
-function cost_detail(v: VariantInfo): string[] {
-  if (v.cost === null) return [];
-  const parts = [
-    `bus types: ${v.cost.bus_types.join(', ') || 'none'}`,
-    `core edits: ${core_edit_lines(v).join('; ') || 'none'}`,
-    `exported: ${v.cost.exported_symbols.join(', ') || 'none'}`,
-  ];
-  return para(`${v.name}: ${parts.join('; ')}`, '  ', '    ');
+/** One row per design: contexts created, and how many reached the IOMMU core's three
+ *  steps (the bus notifier's ADD_DEVICE, iommu_probe_device, iommu_release_device). Long
+ *  design names are cut (ending in '~') to keep the row within `width`. */
+function coverage(r: Results, width: number): string[] {
+  const designs = r.variants.filter((v) => v.load_error === null);
+  if (designs.length === 0) return [];
+  const figures = designs.map((v) => {
+    const c = coverage_sum(r, v.name);
+    return [c.contexts, c.add_notified, c.iommu_probed, c.iommu_released].map(format_count);
+  });
+  const header = ['contexts', 'ADD_DEVICE', 'probed', 'released'];
+  const widths = header.map((h, i) => Math.max(h.length, ...figures.map((f) => f[i]!.length)));
+  const room = width - 2 - widths.reduce((sum, w) => sum + w + 2, 0);
+  const name = (s: string): string => (s.length <= room ? s : `${s.slice(0, Math.max(1, room - 1))}~`);
+  const names = designs.map((v) => name(clean(v.name)));
+  const lead = Math.max('design'.length, ...names.map((n) => n.length));
+  const line = (first: string, cells: string[]): string => `  ${first.padEnd(lead)}${cells.map((c, i) => `  ${c.padStart(widths[i]!)}`).join('')}`;
+  return [...para('Coverage: context devices created, and how many the IOMMU core saw', width), line('design', header), ...names.map((n, i) => line(n, figures[i]!))];
 }
 
-function design_cost(r: Results): string[] {
-  const rows = [
-    ['variant', 'bus types', 'core edits', 'symbols', 'LOC'],
-    ...r.variants.map((v) => (v.cost === null
-      ? [v.name, '-', '-', '-', '-']
-      : [v.name, String(v.cost.bus_types.length), String(v.cost.core_edits.length),
-        String(v.cost.exported_symbols.length), String(v.cost.loc)])),
-  ];
-  return ['Design cost', ...ascii_table(rows), ...r.variants.flatMap(cost_detail)];
-}
-
-/**
- * A side-by-side table within WIDTH: when the variant names do not fit as headers, they are
- * given as letters with a key below, as in the verdict matrix.
- */
-function side_by_side(rows: string[][], lead: number): string[] {
-  const names = rows[0]!.slice(lead);
-  const full = ascii_table(rows);
-  if (full.every((l) => l.length <= WIDTH) && names.every((n) => n.length <= 22)) return full;
-  const keyed = [[...rows[0]!.slice(0, lead), ...names.map((_n, i) => variant_key(i))], ...rows.slice(1)];
-  // at most three variant columns a table: the lead columns are repeated in front of each
-  const out: string[] = [];
-  for (let at = 0; at < names.length; at += 3) {
-    const cols = [...Array(lead).keys(), ...names.slice(at, at + 3).map((_n, i) => lead + at + i)];
-    out.push(...ascii_table(keyed.map((row) => cols.map((c) => row[c]!))));
-  }
-  return [...out, ...names.flatMap((n, i) => para(n, `  ${variant_key(i)} = `, '      '))];
-}
-
-/** The performance rows side by side, scaling, peak memory, and the notes. */
-function performance(r: Results): string[] {
-  const out: string[] = [];
-  if (r.bench.length > 0) out.push(...para(perf_intro(r)), ...side_by_side(perf_table(r), 2));
-  if (r.scaling.length > 0) out.push('', 'Scaling', ...para(SCALING_INTRO), ...side_by_side(scaling_table(r, '->'), 3));
-  const mem = memory_table(r);
-  if (mem) out.push('', 'Peak memory', ...para(MEMORY_INTRO), ...side_by_side(mem, 2));
-  const notes = perf_notes(r).flatMap((n) => para(n, '  - ', '    '));
-  if (notes.length > 0) out.push('', 'Notes', ...notes);
-  return out.length > 0 ? ['Performance', ...out] : [];
-}
-
-function failures(r: Results): string[] {
-  const out: string[] = [];
-  for (const run of r.results) {
-    if (run.failures.length === 0) continue;
-    out.push(...para(`${run.scenario} x ${run.variant} (${run.verdict}):`, '  ', '    '));
-    const { groups, rest } = failure_groups(run);
-    for (const g of groups) {
-      out.push(...lines(`${g.first.step}: ${g.check}: ${g.first.message}`, '  - ', '      '));
-      if (g.more !== null) out.push(...para(g.more, '    ', '      '));
-    }
-    if (rest !== null) out.push(...para(rest, '  ', '      '));
-  }
-  for (const v of r.variants) {
-    if (v.load_error !== null) out.push(...lines(`${v.name} did not load: ${v.load_error}`, '  ', '      '));
-  }
-  return out.length > 0 ? ['Failures', ...out] : [];
-}
-
-function unsupported(r: Results): string[] {
-  const out = r.results
-    .filter((run) => run.verdict === 'unsupported')
-    .flatMap((run) => para(`${run.scenario} x ${run.variant}: ${run.unsupported ?? 'no reason given'}`, '  ', '      '));
-  return out.length > 0 ? ['Unsupported (counts neither way)', ...out] : [];
-}
-
-/** A link on a line of its own, indented if that fits: a cut URL is no link. */
-function url(link: string): string[] {
-  const text = clean(link).trim();
-  if (text.length + 6 <= WIDTH) return [`      ${text}`];
-  return text.length <= WIDTH ? [text] : para(text);
-}
-
-function variants(r: Results): string[] {
-  const out = ['Variants'];
-  for (const v of r.variants) {
-    out.push(...para(`${v.name} (expect ${v.expect}): ${v.summary}`, '  ', '    '));
-    for (const s of v.series) out.push(...para(s.subject, '    ', '      '), ...url(s.link));
-  }
-  return out;
-}
-
-function input_errors(r: Results): string[] {
+function input_errors(r: Results, width: number): string[] {
   if (r.errors.length === 0) return [];
-  return ['Input errors', ...r.errors.flatMap((e) => para(input_error_line(e), '  ', '      '))];
+  const lines = r.errors.flatMap((e) => at_most(para(input_error_line(e), width, '  ', '    '), 2, width));
+  return ['Input errors', ...lines];
 }
 
-/** One line per variant: verdict against expect and the checks that failed. */
-function findings_section(r: Results): string[] {
-  return ['Findings', ...findings(r).flatMap((f) => para(f, '  ', '    '))];
+function footer(r: Results, width: number): string[] {
+  return [...para(exit_line(r.exit_code), width), ...para('Failures in full, performance, design cost, the claims\' evidence and the designs\' series: details.txt and summary.md.', width)];
 }
 
-/** The summary for mail: ASCII, at most 80 columns a line, deterministic. */
+/** The summary at `width` columns: the mail (summary.txt) at MAIL_WIDTH, the terminal at its own. */
+export function format_summary(r: Results, width: number = MAIL_WIDTH): string[] {
+  let lines: string[] = [];
+  // the kernel's reasons are cut shorter, down to a line each, before anything else is
+  for (const reason_lines of REASON_LINES) {
+    const sections = [header(r, width), designs(r, width, reason_lines), matrix(r, width), claims(r, width), coverage(r, width), input_errors(r, width), footer(r, width)]
+      .filter((s) => s.length > 0);
+    lines = sections.flatMap((s, i) => (i === 0 ? s : ['', ...s]));
+    if (lines.length <= MAIL_LINES) return lines;
+  }
+  // too long (many designs or claims): the start is kept, the footer says where the rest is
+  const tail = footer(r, width);
+  return [...lines.slice(0, MAIL_LINES - tail.length - 2), '  ...', '', ...tail];
+}
+
+/** reports/summary.txt */
 export function format_text(r: Results): string {
-  const sections = [
-    para(`IOMMU context devices: ${r.variants.length} designs on ${r.scenarios.length} scenarios`),
-    para(`Kernel: ${r.kernel}`),
-    findings_section(r),
-    verdict_matrix(r),
-    coverage(r),
-    design_cost(r),
-    performance(r),
-    failures(r),
-    unsupported(r),
-    variants(r),
-    input_errors(r),
-    para(exit_line(r.exit_code)),
-  ];
-  return `${sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n')}\n`;
+  return `${format_summary(r).join('\n')}\n`;
 }

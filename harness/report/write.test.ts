@@ -20,11 +20,11 @@ afterEach(() => {
 });
 
 describe('write_reports', () => {
-  it('creates the directory and writes the three files, leaving no temporary file', () => {
+  it('creates the directory and writes the four files, leaving no temporary file', () => {
     const dir = join(scratch(), 'a', 'reports');
     const paths = write_reports(dir, sample_results());
-    expect(paths).toEqual(['summary.md', 'summary.txt', 'results.json', 'bench.svg'].map((f) => join(dir, f)));
-    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'results.json', 'summary.md', 'summary.txt']);
+    expect(paths).toEqual(['summary.md', 'summary.txt', 'details.txt', 'results.json', 'bench.svg'].map((f) => join(dir, f)));
+    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'details.txt', 'results.json', 'summary.md', 'summary.txt']);
     expect(readFileSync(join(dir, 'results.json'), 'utf8')).toBe(format_json(sample_results()));
   });
 
@@ -37,7 +37,7 @@ describe('write_reports', () => {
     write_reports(dir, r);
     expect(statSync(join(dir, 'summary.txt')).ino).not.toBe(before);
     expect(readFileSync(join(dir, 'summary.txt'), 'utf8')).toContain('Linux v6.13');
-    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'results.json', 'summary.md', 'summary.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['bench.svg', 'details.txt', 'results.json', 'summary.md', 'summary.txt']);
   });
 
   it('writes the bar chart only with measured rows, and removes an old one without', () => {
@@ -46,7 +46,7 @@ describe('write_reports', () => {
     expect(readFileSync(join(dir, 'bench.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*translate-hot[\s\S]*<\/svg>\n$/);
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('](bench.svg)');
     write_reports(dir, { ...sample_results(), bench: [], scaling: [] });
-    expect(readdirSync(dir).sort()).toEqual(['results.json', 'summary.md', 'summary.txt']);
+    expect(readdirSync(dir).sort()).toEqual(['details.txt', 'results.json', 'summary.md', 'summary.txt']);
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).not.toContain('bench.svg');
   });
 

@@ -13,13 +13,15 @@ import { CHART_FILE, format_markdown } from './markdown.ts';
 import { format_chart_svg } from './chart.ts';
 import { format_terminal } from './terminal.ts';
 import { format_text } from './text.ts';
+import { format_details } from './details.ts';
 
 export type ReportFormat = 'text' | 'markdown' | 'json' | 'ktap';
 
-/** The report for `--format`; text is the terminal tables. */
-export function format_report(r: Results, format: ReportFormat): string {
+/** The report for `--format`; text is the terminal report, `width` columns wide (100 when
+ *  stdout is not a terminal). */
+export function format_report(r: Results, format: ReportFormat, width?: number): string {
   switch (format) {
-    case 'text': return format_terminal(r);
+    case 'text': return format_terminal(r, width);
     case 'markdown': return format_markdown(r);
     case 'json': return format_json(r);
     case 'ktap': return format_ktap(r);
@@ -44,7 +46,7 @@ export function write_atomic(path: string, content: string): void {
   }
 }
 
-/** Write summary.md, summary.txt and results.json into `dir`, and the bar chart summary.md
+/** Write summary.md, summary.txt, details.txt and results.json into `dir`, and the bar chart summary.md
  *  shows (bench.svg) when there are measured rows (else an old one is removed); returns the
  *  paths written. */
 export function write_reports(dir: string, r: Results): string[] {
@@ -52,6 +54,7 @@ export function write_reports(dir: string, r: Results): string[] {
   const files: Array<[string, string]> = [
     ['summary.md', format_markdown(r)],
     ['summary.txt', format_text(r)],
+    ['details.txt', format_details(r)],
     ['results.json', format_json(r)],
   ];
   const chart = format_chart_svg(r);
