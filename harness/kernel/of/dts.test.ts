@@ -296,3 +296,21 @@ describe('a node pasted from a .dtsi', () => {
     expect(e.more.at(-1)!.message).toBe('5 more errors not shown');
   });
 });
+
+describe('MODEL_READS', () => {
+  // every property name the model's code looks up (of_find_property, of_property_read_*,
+  // properties.get) must be in the list, or a pasted macro there would read as 0 unnoticed
+  it('holds every property the kernel model and the scenario loader read', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { MODEL_READS } = await import('./dts.ts');
+    const root = new URL('../..', import.meta.url).pathname;
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
+    const read = new Set<string>();
+    for (const f of [...files(join(root, 'kernel')), ...files(join(root, 'scenario'))]) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?:of_find_property|of_property_read_[a-z0-9_]+|properties\.get)\([\w.]+, *'([^']+)'|properties\.get\('([^']+)'\)/g)) read.add(m[1] ?? m[2]!);
+    }
+    expect(read.size).toBeGreaterThan(5);
+    expect([...read].filter((p) => !MODEL_READS.has(p))).toEqual([]);
+  });
+});
