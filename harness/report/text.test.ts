@@ -85,6 +85,13 @@ describe('format_text (summary.txt, the mail)', () => {
     expect(matrix.every((l) => l.length <= MAIL_WIDTH)).toBe(true);
   });
 
+  it('keeps ten scenarios on one line with two-character cells', () => {
+    const matrix = section(format_text(wide_results(0, 7)), 'Verdicts');
+    expect(matrix.filter((l) => /^ {2}design /.test(l)).length).toBe(1);
+    expect(matrix).toContain('  auxiliary-bus    F  u  ok -  -  -  -  -  -  -  fails');
+    expect(matrix.join(' ')).toContain('ok: pass; F: fail; E: error; u: unsupported');
+  });
+
   it('gives each claim one line with its status, and the tally', () => {
     const claims = section(format_text(with_claims(sample_results(), 4)), 'Claims');
     expect(claims[0]).toBe('Claims of the threads (1 upheld, 1 refuted, 1 qualified, 1 untested;');

@@ -63,9 +63,20 @@ function cell(r: Results, scenario: string, v: VariantInfo): string {
   return short_verdict_cell(r, scenario, v).replace(` ${UNEXPECTED_MARK}`, UNEXPECTED_MARK);
 }
 
+/** The same in two characters, for a matrix that would not fit otherwise: ok, F, u, E, -. */
+const COMPACT: Record<string, string> = { pass: 'ok', FAIL: 'F', unsup: 'u', ERROR: 'E', '-': '-' };
+function compact_cell(r: Results, scenario: string, v: VariantInfo): string {
+  const full = cell(r, scenario, v);
+  const marked = full.endsWith(UNEXPECTED_MARK);
+  const word = marked ? full.slice(0, -UNEXPECTED_MARK.length) : full;
+  return `${COMPACT[word] ?? word}${marked ? UNEXPECTED_MARK : ''}`;
+}
+
+type CellOf = (r: Results, scenario: string, v: VariantInfo) => string;
+
 /** The scenario columns in groups that fit `width` beside the design and overall columns. */
-function scenario_groups(r: Results, lead: number, width: number): number[][] {
-  const widest = Math.max(5, ...r.scenarios.flatMap((s) => r.variants.map((v) => cell(r, s.id, v).length)));
+function scenario_groups(r: Results, lead: number, width: number, of: CellOf): number[][] {
+  const widest = Math.max(2, ...r.scenarios.flatMap((s) => r.variants.map((v) => of(r, s.id, v).length)));
   const step = widest + CELL_GAP;
   const per_line = Math.max(1, Math.floor((width - 2 - lead - GAP - 'overall'.length) / step));
   const groups: number[][] = [];
@@ -73,20 +84,25 @@ function scenario_groups(r: Results, lead: number, width: number): number[][] {
   return groups.length > 0 ? groups : [[]];
 }
 
-/** Designs as rows, scenarios as lettered columns (the key below), the overall verdict last. */
+/** Designs as rows, scenarios as lettered columns (the key below), the overall verdict last.
+ *  The cells are words when the scenarios fit on one line that way, else two characters. */
 function matrix(r: Results, width: number): string[] {
   const lead = Math.max('design'.length, ...r.variants.map((v) => clean(v.name).length));
+  const compact = scenario_groups(r, lead, width, cell).length > 1;
+  const of = compact ? compact_cell : cell;
   const out = ['Verdicts (design x scenario)'];
-  for (const group of scenario_groups(r, lead, width)) {
+  for (const group of scenario_groups(r, lead, width, of)) {
     const rows = [
       ['design', ...group.map(scenario_key), 'overall'],
-      ...r.variants.map((v) => [clean(v.name), ...group.map((i) => cell(r, r.scenarios[i]!.id, v)), overall_cell(v).replace(` ${UNEXPECTED_MARK}`, UNEXPECTED_MARK)]),
+      ...r.variants.map((v) => [clean(v.name), ...group.map((i) => of(r, r.scenarios[i]!.id, v)), overall_cell(v).replace(` ${UNEXPECTED_MARK}`, UNEXPECTED_MARK)]),
     ];
     out.push(...columns(rows).map((l) => `  ${l}`));
   }
   const key = r.scenarios.map((s, i) => `${scenario_key(i)} = ${clean(s.id)}`).join(', ');
   out.push(...para(key, width, '  ', '  '));
-  out.push(...para(`unsup: needs a further patch to serve that driver (counts neither way); ${UNEXPECTED_MARK}: differs from the design's expect`, width, '  ', '  '));
+  const legend = compact ? 'ok: pass; F: fail; E: error; u: unsupported, needs a further patch to serve that driver (counts neither way)'
+    : 'unsup: needs a further patch to serve that driver (counts neither way)';
+  out.push(...para(`${legend}; ${UNEXPECTED_MARK}: differs from the design's expect`, width, '  ', '  '));
   return out;
 }
 
