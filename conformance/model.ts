@@ -264,7 +264,7 @@ function step(r: Run, op: CaseOp): StepObservation {
 /** The warnings the case caused, named as console.ts names the kernel's. */
 function warnings_since(k: Kernel, from: number): string[] {
   const out: string[] = [];
-  for (const e of k.log.events.slice(from)) {
+  for (const e of k.log.slice(from)) {
     if (e.type === 'warn') out.push(NOTABLE_MESSAGES.find((m) => e.message.includes(m)) ?? `WARN ${e.message}`);
     if (e.type === 'printk' && e.level === 'warn') {
       const m = NOTABLE_MESSAGES.find((n) => e.message.includes(n));
@@ -278,7 +278,7 @@ function warnings_since(k: Kernel, from: number): string[] {
 export function run_case_on_model(c: ConformanceCase, hooks: ModelHooks = {}): CaseRecord {
   const r = boot_for(c);
   hooks.after_boot?.(r.k);
-  const from = r.k.log.events.length;
+  const from = r.k.log.length;
   const steps = c.steps.map((op) => step(r, op));
   if (r.drv) r.sym.driver_unregister(r.drv);
   return case_record(c.name, steps, warnings_since(r.k, from));

@@ -2,6 +2,8 @@
 // the way a maintainer reads ftrace. Every kernel function that changes state records here; the
 // checks, coverage and reports are computed from it, never from what a variant says of itself.
 
+import { EventStore, IntList } from './log-store.ts';
+
 export type BusNotifyEvent =
   | 'BUS_NOTIFY_ADD_DEVICE' | 'BUS_NOTIFY_DEL_DEVICE' | 'BUS_NOTIFY_REMOVED_DEVICE'
   | 'BUS_NOTIFY_BIND_DRIVER' | 'BUS_NOTIFY_BOUND_DRIVER' | 'BUS_NOTIFY_UNBIND_DRIVER'
@@ -59,46 +61,71 @@ export type KEvent =
 export type KEventType = KEvent['type'];
 export type KEventOf<T extends KEventType> = Extract<KEvent, { type: T }>;
 
+/**
+ * The log: events in the order recorded, kept packed (log-store.ts), with two indexes built
+ * when read: by type (a check that reads a few kinds of event need not walk a log of a
+ * million) and by device (a per-device diagnosis). Both hold event numbers, not events.
+ */
 export class EventLog {
-  readonly events: KEvent[] = [];
-  /** the events naming each device, in order: what a per-device diagnosis reads */
-  private readonly by_devid = new Map<number, KEvent[]>();
-  /** where each type's events are in `events`: a check that reads a few kinds of event need
-   *  not walk a log of a million */
-  private readonly at_by_type = new Map<KEventType, number[]>();
-  /** how many of `events` each index holds: an index is brought up to date when it is read,
-   *  not at each record (most runs read the type index once, after the last step, and the
-   *  device index only to explain a failure) */
+  private readonly store = new EventStore<KEvent>();
+  /** where each type's events are: an index is brought up to date when it is read, not at each
+   *  record (most runs read the type index once, after the last step, and the device index
+   *  only to explain a failure) */
+  private readonly at_by_type = new Map<string, IntList>();
+  private readonly at_by_devid = new Map<number, IntList>();
+  /** how many events each index holds */
   private indexed_by_type = 0;
   private indexed_by_device = 0;
   /** When false, hot paths (benchmarks) skip recording; faults are still counted. */
   enabled = true;
   record(e: KEvent): void {
-    if (this.enabled) this.events.push(e);
+    if (this.enabled) this.store.push(e);
+  }
+  /** How many events were recorded. */
+  get length(): number {
+    return this.store.length;
+  }
+  /** Event `at`, made from the packed log. */
+  at(at: number): KEvent {
+    return this.store.get(at);
+  }
+  /** Every event, made afresh: for tests and short logs (a run reads through each()). */
+  get events(): KEvent[] {
+    return this.slice(0);
+  }
+  /** The events from `from` on, made afresh. */
+  slice(from: number): KEvent[] {
+    const out: KEvent[] = [];
+    for (let at = Math.max(0, from); at < this.store.length; at++) out.push(this.store.get(at));
+    return out;
   }
   of_device(devid: number): KEvent[] {
-    const { events, by_devid } = this;
-    for (let at = this.indexed_by_device; at < events.length; at++) {
-      const e = events[at]!;
-      if (!('devid' in e)) continue;
-      const list = by_devid.get(e.devid);
-      if (list) list.push(e);
-      else by_devid.set(e.devid, [e]);
+    const { store, at_by_devid } = this;
+    for (let at = this.indexed_by_device; at < store.length; at++) {
+      const d = store.devid_of(at);
+      if (d === null) continue;
+      const list = at_by_devid.get(d);
+      if (list) list.push(at);
+      else at_by_devid.set(d, int_list(at));
     }
-    this.indexed_by_device = events.length;
-    return by_devid.get(devid) ?? [];
+    this.indexed_by_device = store.length;
+    const list = at_by_devid.get(devid);
+    const out: KEvent[] = [];
+    for (let i = 0; list && i < list.length; i++) out.push(store.get(list.get(i)));
+    return out;
   }
-  private of_type(type: KEventType): number[] {
-    const { events, at_by_type } = this;
-    for (let at = this.indexed_by_type; at < events.length; at++) {
-      const same = at_by_type.get(events[at]!.type);
+  private of_type(type: KEventType): IntList | undefined {
+    const { store, at_by_type } = this;
+    for (let at = this.indexed_by_type; at < store.length; at++) {
+      const t = store.type_of(at);
+      const same = at_by_type.get(t);
       if (same) same.push(at);
-      else at_by_type.set(events[at]!.type, [at]);
+      else at_by_type.set(t, int_list(at));
     }
-    this.indexed_by_type = events.length;
-    return at_by_type.get(type) ?? [];
+    this.indexed_by_type = store.length;
+    return at_by_type.get(type);
   }
-  /** Calls fn with each event of the given types, in log order, and its index in `events`. */
+  /** Calls fn with each event of the given types, in log order, and its number in the log. */
   each<T extends KEventType>(types: readonly T[], fn: (e: KEventOf<T>, at: number) => void): void {
     const lists = types.map((t) => this.of_type(t));
     const next = lists.map(() => 0);
@@ -107,12 +134,20 @@ export class EventLog {
       let pick = -1;
       let at = Infinity;
       for (let i = 0; i < lists.length; i++) {
-        const a = lists[i]![next[i]!];
-        if (a !== undefined && a < at) { at = a; pick = i; }
+        const list = lists[i];
+        if (!list || next[i]! >= list.length) continue;
+        const a = list.get(next[i]!);
+        if (a < at) { at = a; pick = i; }
       }
       if (pick < 0) return;
       next[pick]!++;
-      fn(this.events[at] as KEventOf<T>, at);
+      fn(this.store.get(at) as KEventOf<T>, at);
     }
   }
+}
+
+function int_list(first: number): IntList {
+  const list = new IntList();
+  list.push(first);
+  return list;
 }

@@ -128,7 +128,7 @@ export function test_driver(name: string, bus: bus_type, cb: Partial<Omit<device
 
 /** The events about one device (by devid), from log position `from` on. */
 export function events_of(k: Kernel, dev: device, from = 0): KEvent[] {
-  return k.log.events.slice(from).filter((e) => 'devid' in e && e.devid === dev.devid);
+  return k.log.slice(from).filter((e) => 'devid' in e && e.devid === dev.devid);
 }
 
 /**
@@ -156,7 +156,7 @@ export function trace(k: Kernel, dev: device, from = 0): string[] {
 
 /** Events of one type, narrowed. */
 export function events_typed<T extends KEvent['type']>(k: Kernel, type: T, from = 0): Array<Extract<KEvent, { type: T }>> {
-  return k.log.events.slice(from).filter((e): e is Extract<KEvent, { type: T }> => e.type === type);
+  return k.log.slice(from).filter((e): e is Extract<KEvent, { type: T }> => e.type === type);
 }
 
 /** WARN()s in the log from position `from`. */

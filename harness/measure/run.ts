@@ -75,7 +75,7 @@ export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions =
     st = replay_boot(scn, variant);
     for (const step of scn.steps) {
       on_step(step.index);
-      marks.at.push(st.k.log.events.length);
+      marks.at.push(st.k.log.length);
       marks.step.push(step.index - 1);
       replay_step(st, step);
       if ((step.index & 1023) === 0) mem?.sample();
@@ -83,7 +83,7 @@ export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions =
     }
     mem?.sample();
     on_step(PROGRESS_TEARDOWN);
-    marks.at.push(st.k.log.events.length);
+    marks.at.push(st.k.log.length);
     marks.step.push(TEARDOWN);
     replay_teardown(st);
     final_checks(st, marks);
@@ -94,13 +94,13 @@ export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions =
       ...base, verdict: 'error', unsupported: null,
       failures: [{ step: e.where, check: 'variant-error', message: e.detail }],
       coverage: st ? coverage_of(st.k, st.created) : { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-      steps_run: st?.steps_run ?? 0, events: st?.k?.log.events.length ?? 0, ...peak(),
+      steps_run: st?.steps_run ?? 0, events: st?.k?.log.length ?? 0, ...peak(),
     };
   }
   const verdict = st.failures.length ? 'fail' : st.unsupported ? 'unsupported' : 'pass';
   return {
     ...base, verdict, failures: st.failures, unsupported: st.unsupported,
-    coverage: coverage_of(st.k, st.created), steps_run: st.steps_run, events: st.k.log.events.length,
+    coverage: coverage_of(st.k, st.created), steps_run: st.steps_run, events: st.k.log.length,
     ...peak(),
   };
 }

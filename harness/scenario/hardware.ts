@@ -23,10 +23,10 @@ export function smmu_transaction(k: Kernel, np: device_node, sid: number, iova: 
   const hw = smmu_of_node(k, np);
   // an SMMU whose driver has not probed is held in reset with client transactions blocked
   if (!hw) return { phys: -1, fault: `${np.full_name} has no driver yet: transaction blocked` };
-  const before = k.log.events.length;
+  const before = k.log.length;
   const phys = quiet ? smmu_hw_translate_quiet(hw, sid, iova, write) : smmu_hw_translate(hw, sid, iova, write);
   if (phys >= 0) return { phys, fault: '' };
-  const ev = k.log.events.slice(before).find((e) => e.type === 'fault');
+  const ev = k.log.slice(before).find((e) => e.type === 'fault');
   const kind = ev?.type === 'fault' ? ev.kind : 'fault';
   const what = kind === 'unidentified-stream' ? 'unidentified stream fault (no stream mapping)' : `${kind} fault`;
   return { phys, fault: ev?.type === 'fault' ? `${what}: "${ev.message}"` : what };
