@@ -1,4 +1,4 @@
-// The variant contract (architecture.md): one object exported by variants/<name>/index.ts.
+// The variant contract (docs/variants.md): one object exported by variants/<name>/index.ts.
 // A variant sees only the kernel's exported symbols (KernelSymbols), never the harness.
 import type { KernelSymbols, device, device_driver, device_node } from './kernel/exports.ts';
 import type { SeriesRef, VariantExpect } from './measure/results.ts';

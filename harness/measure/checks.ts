@@ -1,4 +1,4 @@
-// The correctness checks that hold for every scenario (architecture.md), computed from the
+// The correctness checks that hold for every scenario (docs/variants.md), computed from the
 // kernel model's state and event log. Messages say, in kernel terms, what happened.
 import type { device } from '../kernel/base/device.ts';
 import type { Kernel } from '../kernel/kernel.ts';
