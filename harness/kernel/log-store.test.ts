@@ -60,3 +60,20 @@ describe('EventLog over the store', () => {
     expect(log.events).toHaveLength(3);
   });
 });
+
+describe('EventLog.truncate', () => {
+  it('forgets the events from n on, and the indexes with them', () => {
+    const log = new EventLog();
+    log.record({ type: 'group_free', group: 1 });
+    log.record({ type: 'device_release', dev: 'a', devid: 3 });
+    expect(log.of_device(3)).toHaveLength(1);
+    log.truncate(1);
+    expect(log.length).toBe(1);
+    expect(log.of_device(3)).toEqual([]);
+    log.record({ type: 'group_free', group: 2 });
+    const groups: number[] = [];
+    log.each(['group_free'], (e) => { groups.push(e.group); });
+    expect(groups).toEqual([1, 2]);
+    expect(log.at(1)).toEqual({ type: 'group_free', group: 2 });
+  });
+});

@@ -40,6 +40,10 @@ class Words {
   get(i: number): number {
     return this.chunks[i >>> 16]![i & (CHUNK - 1)]!;
   }
+  /** Forget the words from `n` on (their chunks stay, to be written again). */
+  truncate(n: number): void {
+    this.length = Math.min(this.length, n);
+  }
   /** Room for `n` consecutive words in one chunk: pad to the next chunk when needed. */
   reserve(n: number): void {
     if ((this.length & (CHUNK - 1)) + n > CHUNK) this.length = (this.length >>> 16) * CHUNK + CHUNK;
@@ -99,6 +103,13 @@ export class EventStore<E extends { type: string }> {
     this.starts.push(this.words.length);
     this.words.push(id);
     for (let i = 0; i < shape.keys.length; i++) this.put(shape.kinds[i]!, fields[shape.keys[i]!]);
+  }
+
+  /** Forget the events from `n` on. */
+  truncate(n: number): void {
+    if (n >= this.starts.length) return;
+    this.words.truncate(this.starts.get(n));
+    this.starts.truncate(n);
   }
 
   /** The type of event `i`, without making it. */

@@ -81,6 +81,17 @@ export class EventLog {
   record(e: KEvent): void {
     if (this.enabled) this.store.push(e);
   }
+  /**
+   * Forget the events from `n` on: a benchmark batch puts the log back as it found it, so that
+   * a fixture measured at a number of steps stays at that number (the indexes forget them too).
+   */
+  truncate(n: number): void {
+    if (n >= this.store.length) return;
+    this.store.truncate(n);
+    const { at_by_type, at_by_devid } = this;
+    if (this.indexed_by_type > n) { at_by_type.clear(); this.indexed_by_type = 0; }
+    if (this.indexed_by_device > n) { at_by_devid.clear(); this.indexed_by_device = 0; }
+  }
   /** How many events were recorded. */
   get length(): number {
     return this.store.length;

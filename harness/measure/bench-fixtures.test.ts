@@ -12,14 +12,15 @@ import { smmu_hw_translate_quiet } from '../kernel/iommu/arm-smmu-hw.ts';
 import { iommu_dma_live_iovas } from '../kernel/iommu/dma-iommu.ts';
 import { iommu_iova_to_phys } from '../kernel/iommu/iommu.ts';
 import { arm_smmu_from_iommu } from '../kernel/iommu/arm-smmu.ts';
+import { smmu_of_node } from '../scenario/hardware.ts';
 import type { arm_lpae_io_pgtable } from '../kernel/iommu/io-pgtable-arm.ts';
 import type { iommu_domain } from '../kernel/iommu/iommu-types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import {
-  BATCH_CONTEXT, BATCH_DMA, BATCH_TRANSLATE, COLD_WINDOW, FixtureError, SPARSE_MAPPINGS, banks_in_use,
+  BATCH_CONTEXT, BATCH_DMA, BATCH_STEP_CYCLES, BATCH_TRANSLATE, COLD_WINDOW, FixtureError, SPARSE_MAPPINGS, banks_in_use,
   batch_context, batch_dma, batch_flat, batch_translate, cold_fixture, context_fixture,
-  dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, sparse_fixture,
-  verify_context, verify_dma, verify_walk, type Walk,
+  dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, scale_step_fixture, sparse_fixture,
+  verify_context, verify_dma, verify_steps, verify_walk, type Walk,
 } from './bench-fixtures.ts';
 
 const never = (): number => 0;
@@ -185,6 +186,9 @@ steps:
       times: 3
       steps:
         - create_context: { parent: host1x, name: "ctx.{i}", id: "{i}", dma_mask: 40 }
+  - dma_map: { context: ctx.0, buffer: buf.0, size: 0x1000 }
+  - dma: { context: ctx.0, buffer: buf.0, offset: 0x10, write: true }
+  - dma_unmap: { context: ctx.0, buffer: buf.0 }
 `;
 
   it('hold the live context devices and mappings they claim, and the measured operation makes and frees its own', () => {
@@ -201,6 +205,26 @@ steps:
     expect(verify_dma(d)).toBeNull();
     batch_dma(d, never);
     expect(iommu_dma_live_iovas(domain)).toBe(1000);
+  });
+
+  it('replay-step: the fixture has replayed the steps it claims, and a batch replays its cycles through the SMMU and leaves the log as it found it', () => {
+    const small = load_scenario('small-scale.yaml', SMALL_SCALE);
+    const f = scale_step_fixture(small, works, 3000);
+    const k = f.st.k;
+    expect(f.st.steps_run).toBeGreaterThan(3000 - f.cycle.length);
+    expect(f.st.steps_run).toBeLessThanOrEqual(3000);
+    expect(f.cycle.map((s) => s.kind)).toEqual(['dma_map', 'dma', 'dma_unmap']);
+    // the log was on: every step of the cycle logged its map, IOVA and unmap
+    let maps = 0;
+    k.log.each(['dma_map'], () => { maps++; });
+    expect(maps).toBe((f.st.steps_run - 2) / 3);
+    const hw = smmu_of_node(k, f.st.scn.iommus[0]!)!;
+    const [log, steps, sent] = [k.log.length, f.st.steps_run, hw.iotlb_hits + hw.iotlb_misses];
+    expect(verify_steps(f)).toBeNull();
+    // each cycle's dma step sent its transaction through the SMMU model
+    expect(hw.iotlb_hits + hw.iotlb_misses - sent).toBe(BATCH_STEP_CYCLES);
+    expect([k.log.length, f.st.steps_run]).toEqual([log, steps]);
+    expect(f.st.failures).toEqual([]);
   });
 
   it('refuse an operation id the parent does not map', () => {

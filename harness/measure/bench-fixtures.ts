@@ -516,6 +516,70 @@ export function scale_dma_fixture(scn: Scenario, variant: Variant, live: number)
   return { k, dev, phys, dma: new Float64Array(BATCH_DMA) };
 }
 
+// ---------------------------------------------------------------------------------------------
+// replay-step: the cost of a step after many steps
+// ---------------------------------------------------------------------------------------------
+
+/** dma_map + dma + dma_unmap cycles per batch */
+export const BATCH_STEP_CYCLES = 32;
+
+export interface StepFixture {
+  st: ReplayState;
+  /** a dma_map of a buffer on the first context, a transaction to it, its dma_unmap */
+  cycle: Step[];
+}
+
+/** The cycle a replay-step batch repeats, from the scenario's own steps: the first dma_map on
+ *  the first context made by input id, a dma step to that buffer, and a dma_unmap of it (any
+ *  dma_unmap step of the scenario, aimed at that buffer). */
+function step_cycle(scn: Scenario, ctx: string): Step[] | null {
+  const map = scn.steps.find((s): s is Step & { kind: 'dma_map' } => s.kind === 'dma_map' && s.context === ctx);
+  if (!map) return null;
+  const dma = scn.steps.find((s) => s.kind === 'dma' && s.context === ctx && s.buffer === map.buffer && s.expect === 'ok');
+  const unmap = scn.steps.find((s): s is Step & { kind: 'dma_unmap' } => s.kind === 'dma_unmap');
+  return dma && unmap ? [map, dma, { ...unmap, context: ctx, buffer: map.buffer }] : null;
+}
+
+/**
+ * The scale scenario booted, its first context made by input id, then `steps` steps replayed
+ * in all, with the event log on, as a run keeps it: the step cycle over and over. The
+ * measured batch replays more cycles and puts the log back as it found it.
+ */
+export function scale_step_fixture(scn: Scenario, variant: Variant, steps: number): StepFixture {
+  const { st, tpl } = scale_base(scn, variant);
+  st.k.log.enabled = true;
+  call(`step ${tpl.index}`, () => replay_step(st, tpl));
+  const cycle = step_cycle(scn, tpl.name);
+  if (!cycle) throw new FixtureError(`${scn.id}: no dma_map, dma and dma_unmap steps on ${tpl.name} to repeat`);
+  while (st.steps_run + cycle.length <= steps) for (const s of cycle) call(`step ${s.index}`, () => replay_step(st, s));
+  return { st, cycle };
+}
+
+/** BATCH_STEP_CYCLES cycles replayed (each step with its checks, the log on); the log is then
+ *  cut back, so that the fixture stays at its number of steps. */
+export function batch_steps(f: StepFixture, now: () => number): BatchTime {
+  const { st, cycle } = f;
+  const log = st.k.log.length;
+  const t0 = now();
+  loop_steps(st, cycle);
+  const t = now() - t0;
+  st.k.log.truncate(log);
+  st.steps_run -= BATCH_STEP_CYCLES * cycle.length;
+  return timed(t, BATCH_STEP_CYCLES * cycle.length);
+}
+
+function loop_steps(st: ReplayState, cycle: Step[]): void {
+  for (let i = 0; i < BATCH_STEP_CYCLES; i++) for (const s of cycle) replay_step(st, s);
+}
+
+/** The cycle's transaction reached its buffer and no check failed. */
+export function verify_steps(f: StepFixture): string | null {
+  const before = f.st.failures.length;
+  batch_steps(f, () => 0);
+  const failure = f.st.failures[before];
+  return failure ? `${failure.check}: ${failure.message}` : null;
+}
+
 export function bench_sink(): number {
   return sink;
 }

@@ -5,9 +5,9 @@ import { Bench, type Task } from 'tinybench';
 import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import {
-  FixtureError, batch_context, batch_dma, batch_flat, batch_translate, cold_fixture, context_fixture,
-  dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, sparse_fixture,
-  verify_context, verify_dma, verify_walk, type BatchTime,
+  FixtureError, batch_context, batch_dma, batch_flat, batch_steps, batch_translate, cold_fixture, context_fixture,
+  dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, scale_step_fixture, sparse_fixture,
+  verify_context, verify_dma, verify_steps, verify_walk, type BatchTime,
 } from './bench-fixtures.ts';
 import { describe_thrown } from '../thrown.ts';
 
@@ -18,12 +18,13 @@ export const ROWS = ['flat-lookup', 'translate-hot', 'translate-cold', 'translat
 export type RowName = typeof ROWS[number];
 export const RATIO_GOALS: Partial<Record<RowName, number>> = { 'translate-hot': 0.3, 'translate-cold': 0.1 };
 
-/** The scaling rows: one operation with `small` and with `large` live objects. */
+/** The scaling rows: one operation with `small` and with `large` live objects (for
+ *  replay-step: steps replayed before it), and the most its cost ratio should be. */
 export const SCALING = [
-  { name: 'context-create-destroy', small: 100, large: 10_000 },
-  { name: 'dma-map', small: 1_000, large: 100_000 },
+  { name: 'context-create-destroy', small: 100, large: 10_000, goal: 1.5 },
+  { name: 'dma-map', small: 1_000, large: 100_000, goal: 1.5 },
+  { name: 'replay-step', small: 10_000, large: 1_000_000, goal: 1.2 },
 ] as const;
-export const SCALING_GOAL = 1.5;
 /** the input id whose context the scaling operation creates and destroys */
 export const SCALE_OP_ID = 10_000;
 
@@ -138,6 +139,14 @@ function prepare_scaling(p: Prepared, variant: Variant, scale: Scenario): void {
         return {
           batches: [[tasks[0]!, (now) => batch_context(small, now)], [tasks[1]!, (now) => batch_context(large, now)]],
           problem: verify_context(small) ?? verify_context(large),
+        };
+      }
+      if (s.name === 'replay-step') {
+        const small = scale_step_fixture(scale, variant, s.small);
+        const large = scale_step_fixture(scale, variant, s.large);
+        return {
+          batches: [[tasks[0]!, (now) => batch_steps(small, now)], [tasks[1]!, (now) => batch_steps(large, now)]],
+          problem: verify_steps(small) ?? verify_steps(large),
         };
       }
       const small = scale_dma_fixture(scale, variant, s.small);

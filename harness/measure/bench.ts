@@ -21,7 +21,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ScenarioDigest } from '../scenario/digest.ts';
 import type { BenchRow, RunResult, ScalingRow } from './results.ts';
 import {
-  BASELINE, RATIO_GOALS, ROWS, SCALING, SCALING_GOAL, scaling_task, type RowName,
+  BASELINE, RATIO_GOALS, ROWS, SCALING, scaling_task, type RowName,
   type BenchReply, type BenchRequest, type PassOptions, type TaskPass,
 } from './bench-tasks.ts';
 import { bench_ties, floor_speeds, inside, median, round_interval, summarize } from './bench-stats.ts';
@@ -279,10 +279,10 @@ export function variant_rows(m: Measured, scenario: string): BenchRow[] {
   });
 }
 
-function skipped_scaling(name: string, small: number, large: number, variant: string, scenario: string, note: string): ScalingRow {
+function skipped_scaling(sc: typeof SCALING[number], variant: string, scenario: string, note: string): ScalingRow {
   return {
-    name, variant, scenario, small, large, cost_ratio: 0, cost_low: 0, cost_high: 0, rounds: [],
-    small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: SCALING_GOAL, note,
+    name: sc.name, variant, scenario, small: sc.small, large: sc.large, cost_ratio: 0, cost_low: 0, cost_high: 0, rounds: [],
+    small_ns: 0, large_ns: 0, rme_small: 0, rme_large: 0, goal: sc.goal, note,
   };
 }
 
@@ -295,7 +295,7 @@ export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
     const small = task_rounds(m, scaling_task(sc.name, sc.small));
     const large = task_rounds(m, scaling_task(sc.name, sc.large));
     if (typeof small === 'string' || typeof large === 'string') {
-      return skipped_scaling(sc.name, sc.small, sc.large, m.variant.name, scenario, typeof small === 'string' ? small : large as string);
+      return skipped_scaling(sc, m.variant.name, scenario, typeof small === 'string' ? small : large as string);
     }
     // a pair's ratio is small cost over large cost: its inverse is the cost ratio
     const rounds = large.figures.map((f) => 1 / f);
@@ -307,7 +307,7 @@ export function variant_scaling(m: Measured, scenario: string): ScalingRow[] {
       name: sc.name, variant: m.variant.name, scenario, small: sc.small, large: sc.large,
       cost_ratio: median(counted), cost_low: low, cost_high: high, rounds,
       small_ns: s.median * 1e6, large_ns: l.median * 1e6, rme_small: s.rme, rme_large: l.rme,
-      goal: SCALING_GOAL, note: counted.length ? null : 'no ratio: no pairs',
+      goal: sc.goal, note: counted.length ? null : 'no ratio: no pairs',
     };
   });
 }
@@ -383,7 +383,7 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
     }
     if (scale) {
       if (plan?.scale) scaling.push(...variant_scaling(plan.scale, scale.id));
-      else scaling.push(...SCALING.map((sc) => skipped_scaling(sc.name, sc.small, sc.large, v.name, scale.id, not_verified(run_of(runs, scale.id, v.name), scale.id))));
+      else scaling.push(...SCALING.map((sc) => skipped_scaling(sc, v.name, scale.id, not_verified(run_of(runs, scale.id, v.name), scale.id))));
     }
   }
   // rows of one benchmark next to each other, variants in their order
