@@ -2,17 +2,20 @@
 // the terminal and the report files. Exit 0 when every verdict matches its variant's expect,
 // 1 when one does not, 2 for bad input or usage, 130 when Ctrl-C stopped the run (143 for
 // SIGTERM): the workers are ended, the runs not made are named, and no report is written.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchRow, InputError, Results, RunResult, ScalingRow, VariantInfo } from './measure/results.ts';
 import type { Step } from './scenario/types.ts';
 import type { ScenarioDigest } from './scenario/digest.ts';
 import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
+import { make_dirs } from './report/report-set.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
 import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
 import { availableParallelism } from 'node:os';
 import { KERNEL_VERSION } from './kernel/kernel.ts';
+import { merge_findings, per_driver_cost } from './measure/findings.ts';
+import { kernel_patch } from './kernel/patches.ts';
 import type { ReportFormat } from './report/write.ts';
 import type { BenchMode } from './measure/bench.ts';
 import { setFlagsFromString } from 'node:v8';
@@ -27,6 +30,8 @@ interface Options {
   timeout: number;
   /** where the variant folders are */
   variants_root: string;
+  /** out-of-tree series to run every scenario with instead of its own ('none': mainline) */
+  patches: string[] | null;
   /** the claims ledger judged against the results (claims/ledger.yaml); null: none */
   claims: string | null;
 }
@@ -34,12 +39,13 @@ interface Options {
 const USAGE = `usage: npm run compare -- [--scenarios PATH ...] [--variants NAME,...]
                           [--bench off|quick|full] [--out DIR]
                           [--format text|markdown|json|ktap] [--timeout SECONDS]
-                          [--variants-root DIR] [--claims FILE|none]`;
+                          [--variants-root DIR] [--patches none]
+                          [--claims FILE|none]`;
 
 class UsageError extends Error {}
 
 function parse_args(argv: string[]): Options {
-  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30, variants_root: 'variants', claims: 'claims/ledger.yaml' };
+  const o: Options = { scenarios: [], variants: null, bench: 'quick', out: 'reports', format: 'text', timeout: 30, variants_root: 'variants', patches: null, claims: 'claims/ledger.yaml' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -58,6 +64,7 @@ function parse_args(argv: string[]): Options {
     else if (arg === '--out') o.out = value();
     else if (arg === '--variants-root') o.variants_root = value();
     else if (arg === '--claims') { const f = value(); o.claims = f === 'none' ? null : f; }
+    else if (arg === '--patches') o.patches = one_of(arg, value(), ['none']) === 'none' ? [] : null;
     else if (arg === '--format') o.format = one_of(arg, value(), ['text', 'markdown', 'json', 'ktap']);
     else if (arg === '--timeout') {
       o.timeout = Number(value());
@@ -75,14 +82,18 @@ function one_of<T extends string>(opt: string, v: string, allowed: readonly T[])
 }
 
 /** Files named, and the .yaml/.yml files of directories named, in sorted order. A path that
- *  does not exist is passed on: loading it gives a positioned error, and the rest still run. */
-function scenario_files(paths: string[]): string[] {
+ *  does not exist is passed on: loading it gives a positioned error, and the rest still run.
+ *  A directory with no scenario file, and a directory named like one, are input errors. */
+function scenario_files(paths: string[], errors: InputError[]): string[] {
   const files: string[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) files.push(p);
-    else if (statSync(p).isDirectory()) {
-      files.push(...readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f)));
-    } else files.push(p);
+    if (!existsSync(p) || !statSync(p).isDirectory()) { files.push(p); continue; }
+    const found = readdirSync(p, { withFileTypes: true }).filter((f) => /\.ya?ml$/.test(f.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const f of found) {
+      if (f.isDirectory()) errors.push({ file: join(p, f.name), line: 1, col: 1, message: 'a directory, not a scenario file' });
+      else files.push(join(p, f.name));
+    }
+    if (!found.length) errors.push({ file: p, line: 1, col: 1, message: 'no scenario file (*.yaml, *.yml) in this directory' });
   }
   return files;
 }
@@ -147,9 +158,13 @@ function checked_scenarios(files: string[], replies: JobReply[], timeout_s: numb
 interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; error: string | null }
 
 function variant_info(v: VariantEntry, runs: RunResult[]): VariantInfo {
-  if (!v.info) return { name: v.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: v.error };
+  if (!v.info) return { name: v.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: v.error, findings: [] };
   const mine = runs.filter((r) => r.variant === v.name);
-  return { name: v.name, expect: v.info.expect, verdict: overall_verdict(mine), summary: v.info.summary, series: v.info.series, cost: v.info.cost, load_error: null };
+  const cost = v.info.cost ? { ...v.info.cost, per_driver: per_driver_cost(v.info.cost, mine) } : null;
+  return {
+    name: v.name, expect: v.info.expect, verdict: overall_verdict(mine), summary: v.info.summary, series: v.info.series,
+    cost, load_error: null, findings: merge_findings(mine.map((r) => r.findings)),
+  };
 }
 
 /** A design works only where it was shown to: one run at least must pass. Unsupported
@@ -158,6 +173,17 @@ function overall_verdict(runs: RunResult[]): VariantInfo['verdict'] {
   if (runs.some((r) => r.verdict === 'error')) return 'error';
   if (runs.some((r) => r.verdict === 'fail')) return 'fails';
   return runs.some((r) => r.verdict === 'pass') ? 'works' : 'unsupported';
+}
+
+/** The kernel as every report names it: mainline, and each out-of-tree series with the
+ *  scenarios that applied it (nothing hides behind the mainline version). */
+function kernel_named(scenarios: ScenarioDigest[], override: string[] | null): string {
+  if (override !== null && !override.length) return `${KERNEL_VERSION}, mainline only (--patches none)`;
+  const users = new Map<string, string[]>();
+  for (const s of scenarios) for (const p of s.kernel.patches) users.set(p, [...(users.get(p) ?? []), s.id]);
+  if (!users.size) return `${KERNEL_VERSION}, mainline`;
+  const series = [...users].map(([p, ids]) => `${p} (${kernel_patch(p)?.status ?? 'unknown'}; in ${ids.join(', ')})`);
+  return `${KERNEL_VERSION}, mainline plus out-of-tree series: ${series.join('; ')}`;
 }
 
 function exit_code(variants: VariantInfo[], errors: InputError[]): number {
@@ -189,6 +215,7 @@ async function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply,
     scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
     unsupported: null, coverage: { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
     steps_run: step > 0 ? step - 1 : step === PROGRESS_TEARDOWN ? scn.steps : 0, events: 0,
+    kernel: scn.kernel, needs: [], findings: [], served: [],
   };
 }
 
@@ -255,10 +282,10 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
   intr.pool = pool;
   try {
     const dirs = variant_dirs(o.variants_root);
-    const files = scenario_files(o.scenarios);
+    const files = scenario_files(o.scenarios, errors);
     // one batch: the workers check the scenario files and load the variants side by side;
     // the files that repeat the most steps are checked first (see repeat_weight)
-    const checks = files.map((file): Job => ({ type: 'scenario', file }));
+    const checks = files.map((file): Job => ({ type: 'scenario', file, patches: o.patches }));
     const loads = dirs.map((dir): Job => ({ type: 'load', dir }));
     const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)],
       (n, total) => show(`compare: checking scenarios and loading designs ${n}/${total}`));
@@ -284,7 +311,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const order = heaviest_first(pairs.map(({ scn }) => scn.steps));
     // peak memory is a measurement, taken only with the benchmarks: with --bench off two runs
     // write identical reports, and no run pays for the garbage collection that starts it
-    const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off' })), order,
+    const replies = await run_in_order(pool, pairs.map(({ scn, v }): Job => ({ type: 'run', file: scn.file, dir: v.dir, memory: o.bench !== 'off', patches: o.patches })), order,
       (n, total) => show(`compare: runs ${n}/${total} (scenario x design)`));
     if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
     const runs = await Promise.all(pairs.map(({ scn, v }, i) => {
@@ -306,7 +333,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     }
     show(null);
     const results: Results = {
-      kernel: KERNEL_VERSION, variants,
+      kernel: kernel_named(scenarios, o.patches), variants,
       scenarios: scenarios.map((s) => ({ id: s.id, file: s.file, summary: s.summary })),
       results: runs, bench, scaling, errors, exit_code: 0,
     };
@@ -318,28 +345,6 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // not awaited: a worker that held a big scenario takes a fifth of a second to free its
     // heap, time the reports can be written in (the process still waits for the workers)
     void pool.close();
-  }
-}
-
-/** Temporary report files that a killed run left behind (write.ts names them
- *  `<file>.<pid>.<random>.tmp`): removed when their process is gone. */
-function remove_stale_tmp(dir: string): void {
-  let names: string[];
-  try { names = readdirSync(dir); } catch { return; }
-  for (const f of names) {
-    const m = /^(?:summary\.md|summary\.txt|details\.txt|results\.json|bench\.svg)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
-    if (!m || alive(Number(m[1]))) continue;
-    try { rmSync(join(dir, f), { force: true }); } catch { /* not ours to insist on */ }
-  }
-}
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -397,6 +402,14 @@ async function main(): Promise<number> {
     process.stderr.write(`${e.message ? `compare: ${e.message}\n` : ''}${USAGE}\n`);
     return e.message ? 2 : 0;
   }
+  try {
+    // before anything runs: an --out that cannot be made is bad usage, found in a moment
+    make_dirs(o.out);
+    accessSync(o.out, constants.W_OK);
+  } catch (e) {
+    process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
   const intr: Interrupt = { requested: null, pool: null, notify: null };
   on_signals(intr);
   if (o.bench === 'off') replay_only_jit();
@@ -408,8 +421,14 @@ async function main(): Promise<number> {
     if (o.claims !== null) (await import('./report/claims.ts')).attach_claims(results, o.claims);
     const { format_report, write_reports } = await reports;
     let written: string[] = [];
+    if (results.errors.length) {
+      // bad input: the terminal gets the report, the previous reports stay as they were
+      process.stdout.write(format_report(results, o.format, process.stdout.isTTY ? process.stdout.columns : undefined));
+      for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+      process.stderr.write(`compare: bad input; no report written; ${o.out} is as it was\n`);
+      return results.exit_code;
+    }
     try {
-      remove_stale_tmp(o.out);
       written = write_reports(o.out, results);
     } catch (e) {
       process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -167,7 +167,7 @@ export function design_cost(v: Variant, loc: number): DesignCost {
     { root, phandles: new Map(), labels: new Map() },
     { postcore_initcall: (kk) => v.boot(kernel_symbols(kk)) },
   );
-  const cost: DesignCost = { bus_types: [], core_edits: [], exported_symbols: [], loc };
+  const cost: DesignCost = { bus_types: [], core_edits: [], exported_symbols: [], loc, per_driver: null };
   const core_buses = new Set([k.platform_bus_type.name, k.auxiliary_bus_type.name]);
   k.log.each(['bus_register', 'core_edit', 'export_symbol'], (e) => {
     if (e.type === 'bus_register' && !core_buses.has(e.bus)) cost.bus_types.push(e.bus);

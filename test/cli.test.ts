@@ -100,6 +100,7 @@ const BASE = [
   /* 16 */ '  - dma_map: { context: non-pixel, buffer: q, size: 0x10000 }',
   /* 17 */ '  - dma: { context: non-pixel, buffer: q }',
   /* 18 */ '  - remove: iris',
+  /* 19 */ 'kernel: { patches: [of-map-multi-cell] }',
 ];
 
 interface BadCase {

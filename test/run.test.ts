@@ -27,6 +27,7 @@ steps:
   - probe: host
   - create_context: { parent: host, name: c0, id: 0 }
   - destroy_context: c0
+kernel: { patches: [of-map-multi-cell] }
 `);
 const HERE = relative(process.cwd(), fileURLToPath(import.meta.url));
 

@@ -11,7 +11,7 @@ import { load_variant, design_cost } from '../variants.ts';
 import { ScenarioError } from '../scenario/types.ts';
 import { scenario_cached } from './scenario-cache.ts';
 import { scenario_digest } from '../scenario/digest.ts';
-import { run_scenario } from './run.ts';
+import { run_with_needs, with_patches } from './needs.ts';
 
 const progress = new Int32Array(workerData.progress as SharedArrayBuffer);
 let nonce = 0;
@@ -21,9 +21,9 @@ process.on('uncaughtException', () => { stray_error = true; });
 process.on('unhandledRejection', () => { stray_error = true; });
 
 /** Check a scenario file; the worker keeps what it loaded for the runs that follow. */
-function check_scenario(file: string): JobReply {
+function check_scenario(file: string, patches: string[] | null): JobReply {
   try {
-    return { type: 'scenario', digest: scenario_digest(scenario_cached(file)) };
+    return { type: 'scenario', digest: scenario_digest(with_patches(scenario_cached(file), patches)) };
   } catch (e) {
     if (!(e instanceof ScenarioError)) throw e;
     const more = e.more.map((m) => ({ file: e.file, line: m.line, col: m.col, message: m.detail }));
@@ -33,7 +33,7 @@ function check_scenario(file: string): JobReply {
 
 async function handle(job: Job): Promise<JobReply> {
   Atomics.store(progress, 0, 0);
-  if (job.type === 'scenario') return check_scenario(job.file);
+  if (job.type === 'scenario') return check_scenario(job.file, job.patches);
   const lv = await load_variant(job.dir, ++nonce);
   if (job.type === 'load') {
     if (!lv.variant) return { type: 'loaded', info: null, error: lv.error };
@@ -44,8 +44,8 @@ async function handle(job: Job): Promise<JobReply> {
     return { type: 'loaded', info: { name: v.name, expect: v.expect, summary: v.summary, series: v.series, cost }, error: null };
   }
   if (!lv.variant) return { type: 'failed', message: `the variant did not load this time: ${lv.error ?? 'no error given'}` };
-  const scn = scenario_cached(job.file);
-  return { type: 'result', result: run_scenario(scn, lv.variant, { on_step: (index) => Atomics.store(progress, 0, index), memory: job.memory }) };
+  const scn = with_patches(scenario_cached(job.file), job.patches);
+  return { type: 'result', result: run_with_needs(scn, lv.variant, { on_step: (index) => Atomics.store(progress, 0, index), memory: job.memory }) };
 }
 
 /** Timers or immediates still pending once a job is over belong to the variant. */

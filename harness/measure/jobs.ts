@@ -6,9 +6,10 @@ import type { ScenarioDigest } from '../scenario/digest.ts';
 export type Job =
   | { type: 'load'; dir: string }
   /** load and check a scenario file (the worker keeps it for the runs that follow) */
-  | { type: 'scenario'; file: string }
-  /** memory: measure the run's peak memory (a measurement: only when benchmarks run) */
-  | { type: 'run'; file: string; dir: string; memory: boolean };
+  | { type: 'scenario'; file: string; patches: string[] | null }
+  /** memory: measure the run's peak memory (a measurement: only when benchmarks run);
+   *  patches: the out-of-tree series to run with instead of the scenario's own (null: its own) */
+  | { type: 'run'; file: string; dir: string; memory: boolean; patches: string[] | null };
 
 export interface LoadedInfo {
   name: string;

@@ -24,6 +24,24 @@ export interface Coverage {
   missed: string[];
 }
 
+/** The review findings (findings.ts): what a maintainer would object to, from the event log. */
+export type FindingKind =
+  | 'of_dma_configure_id-from-driver' | 'iommu-driver-api-from-client' | 'device-without-driver'
+  | 'core-edit' | 'exported-symbol' | 'private-field-write';
+
+export interface Finding {
+  kind: FindingKind;
+  message: string;
+  /** occurrences (devices, calls) over the runs; 1 for the design's shape (core edits, exports) */
+  count: number;
+}
+
+/** A client driver (its compatible) and the buses its context devices were put on. */
+export interface ServedDriver { driver: string; buses: string[] }
+
+/** The kernel a run booted: the probe flow and the out-of-tree series applied (patches.ts). */
+export interface RunKernel { flow: string; patches: string[] }
+
 export interface RunResult {
   scenario: string;
   file: string;
@@ -35,6 +53,13 @@ export interface RunResult {
   coverage: Coverage;
   steps_run: number;
   events: number;
+  kernel: RunKernel;
+  /** the series without which this verdict would differ (found by running again without each) */
+  needs: string[];
+  /** review findings of this run */
+  findings: Finding[];
+  /** the client drivers the design served in this run */
+  served: ServedDriver[];
   /** the most memory the run took in the worker running it: V8 heap in use and external
    *  memory (typed arrays) over their level at the start, MiB, sampled between steps; only
    *  when the run measures (--bench quick or full) */
@@ -49,6 +74,10 @@ export interface DesignCost {
   exported_symbols: string[];
   /** non-blank, non-comment lines of the variant's TypeScript */
   loc: number;
+  /** what each further client driver adds, from the buses the runs put each driver's contexts
+   *  on: a bus only one driver used is that driver's own (with its core edits); null before
+   *  the runs (design_cost boots the variant alone) */
+  per_driver: { drivers: string[]; buses: number; core_edits: number } | null;
 }
 
 export interface SeriesRef { subject: string; link: string }
@@ -63,6 +92,8 @@ export interface VariantInfo {
   series: SeriesRef[];
   cost: DesignCost | null;
   load_error: string | null;
+  /** review findings over every run (findings.ts) */
+  findings: Finding[];
 }
 
 export interface BenchRow {

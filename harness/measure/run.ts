@@ -13,6 +13,7 @@ import { teardown_leaks } from './teardown.ts';
 import { coverage_of } from './coverage.ts';
 import { describe_thrown } from '../thrown.ts';
 import { heap_sampler } from './memory.ts';
+import { review_findings, served_drivers } from './findings.ts';
 
 /** Where the log stood when each step began (log length, and the step's index in scn.steps,
  *  BOOT or TEARDOWN): a kernel WARN is reported at its step. Numbers only, for long scenarios. */
@@ -64,7 +65,7 @@ export interface RunOptions {
 }
 
 export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions = {}): RunResult {
-  const base = { scenario: scn.id, file: scn.file, variant: variant.name };
+  const base = { scenario: scn.id, file: scn.file, variant: variant.name, kernel: { flow: scn.kernel.flow, patches: [...scn.kernel.patches] }, needs: [] };
   const on_step = opts.on_step ?? (() => {});
   let st: ReplayState | null = null;
   const marks: Marks = { at: [0], step: [BOOT] };
@@ -94,13 +95,21 @@ export function run_scenario(scn: Scenario, variant: Variant, opts: RunOptions =
       ...base, verdict: 'error', unsupported: null,
       failures: [{ step: e.where, check: 'variant-error', message: e.detail }],
       coverage: st ? coverage_of(st.k, st.created) : { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
-      steps_run: st?.steps_run ?? 0, events: st?.k?.log.length ?? 0, ...peak(),
+      steps_run: st?.steps_run ?? 0, events: st?.k?.log.length ?? 0, ...review(st), ...peak(),
     };
   }
   const verdict = st.failures.length ? 'fail' : st.unsupported ? 'unsupported' : 'pass';
   return {
     ...base, verdict, failures: st.failures, unsupported: st.unsupported,
     coverage: coverage_of(st.k, st.created), steps_run: st.steps_run, events: st.k.log.length,
-    ...peak(),
+    ...review(st), ...peak(),
   };
+}
+
+/** The review findings and the client drivers served, from the kernel the run left. */
+function review(st: ReplayState | null): Pick<RunResult, 'findings' | 'served'> {
+  if (!st?.k) return { findings: [], served: [] };
+  const parents = new Map<device, string>();
+  for (const p of st.parents.values()) if (p.dev) parents.set(p.dev, p.driver_name);
+  return { findings: review_findings(st.k, new Set(parents.keys())), served: served_drivers(st.k, parents) };
 }

@@ -8,7 +8,7 @@
 // - a figure that was not measured is null, never 0.
 
 import type {
-  BenchRow, Coverage, DesignCost, Failure, InputError, Results, RunResult, ScalingRow, VariantInfo,
+  BenchRow, Coverage, DesignCost, Failure, Finding, InputError, Results, RunResult, ScalingRow, VariantInfo,
 } from '../measure/results.ts';
 import { measured } from '../measure/bench-stats.ts';
 import { check_counts } from './common.ts';
@@ -93,7 +93,15 @@ function run(x: RunResult) {
     unsupported: x.unsupported, coverage: coverage(x.coverage),
     steps_run: x.steps_run, events: x.events,
     peak_heap_mb: x.peak_heap_mb ?? null,
+    kernel: { flow: x.kernel.flow, patches: [...x.kernel.patches] },
+    needs: [...x.needs],
+    findings: x.findings.map(finding),
+    served: x.served.map((d) => ({ driver: d.driver, buses: [...d.buses] })),
   };
+}
+
+function finding(f: Finding) {
+  return { kind: f.kind, message: f.message, count: f.count };
 }
 
 function cost(c: DesignCost | null) {
@@ -103,6 +111,7 @@ function cost(c: DesignCost | null) {
     core_edits: c.core_edits.map((e) => ({ file: e.file, what: e.what })),
     exported_symbols: [...c.exported_symbols],
     loc: c.loc,
+    per_driver: c.per_driver ? { drivers: [...c.per_driver.drivers], buses: c.per_driver.buses, core_edits: c.per_driver.core_edits } : null,
   };
 }
 
@@ -111,6 +120,7 @@ function variant(v: VariantInfo) {
     name: v.name, expect: v.expect, verdict: v.verdict, summary: v.summary,
     series: v.series.map((s) => ({ subject: s.subject, link: s.link })),
     cost: cost(v.cost), load_error: v.load_error,
+    findings: v.findings.map(finding),
   };
 }
 

@@ -5,6 +5,8 @@
 // hostile_results() poisons every free-text string of it; many_failures_results()
 // is a run with many contexts failing the same way.
 
+
+const KERNEL_615 = { flow: '6.15', patches: [] };
 import type { BenchRow, Coverage, Results } from '../measure/results.ts';
 
 function cov(contexts: number, reached: number, missed: string[] = []): Coverage {
@@ -44,8 +46,10 @@ export function sample_results(): Results {
           core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses += &dma_context_bus_type' }],
           exported_symbols: ['dma_context_device_add', 'dma_context_device_del'],
           loc: 212,
+          per_driver: null,
         },
         load_error: null,
+        findings: [],
       },
       {
         name: 'auxiliary-bus',
@@ -56,8 +60,9 @@ export function sample_results(): Results {
           subject: '[RFC PATCH 1/4] media: iris: Use auxiliary devices for context banks',
           link: 'https://lore.kernel.org/all/20241201-iris-aux-v1-1-fedcba987654@example.org/',
         }],
-        cost: { bus_types: [], core_edits: [], exported_symbols: [], loc: 96 },
+        cost: { bus_types: [], core_edits: [], exported_symbols: [], loc: 96, per_driver: null },
         load_error: null,
+        findings: [],
       },
       {
         name: 'platform-device',
@@ -67,6 +72,7 @@ export function sample_results(): Results {
         series: [],
         cost: null,
         load_error: 'SyntaxError: Unexpected token \u2192 in variants/platform-device/index.ts:\n  at line 14',
+        findings: [],
       },
     ],
     scenarios: [
@@ -77,15 +83,15 @@ export function sample_results(): Results {
     results: [
       {
         scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'dma-context-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(2, 2), steps_run: 9, events: 140, peak_heap_mb: 41.5,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(2, 2), steps_run: 9, events: 140, kernel: KERNEL_615, needs: [], findings: [], served: [], peak_heap_mb: 41.5,
       },
       {
         scenario: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', variant: 'dma-context-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(4, 4), steps_run: 12, events: 301, peak_heap_mb: 388.2,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(4, 4), steps_run: 12, events: 301, kernel: KERNEL_615, needs: [], findings: [], served: [], peak_heap_mb: 388.2,
       },
       {
         scenario: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', variant: 'dma-context-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 1), steps_run: 4, events: 31,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 1), steps_run: 4, events: 31, kernel: KERNEL_615, needs: [], findings: [], served: [],
       },
       {
         scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'auxiliary-bus',
@@ -111,23 +117,23 @@ export function sample_results(): Results {
           'ctx non-pixel (qcom,sm8550-iris.non-pixel.0): ADD_DEVICE, REMOVED_DEVICE, dma_configure',
           'ctx pixel (qcom,sm8550-iris.pixel.1): ADD_DEVICE',
         ]),
-        steps_run: 9, events: 88,
+        steps_run: 9, events: 88, kernel: KERNEL_615, needs: [], findings: [], served: [],
       },
       {
         scenario: 'fastrpc-sm8650', file: 'scenarios/fastrpc-sm8650.yaml', variant: 'auxiliary-bus',
         verdict: 'unsupported', failures: [],
         unsupported: 'fastrpc needs a per-session device with its own reg: needs "auxiliary: add .dma_configure"',
-        coverage: none, steps_run: 0, events: 0,
+        coverage: none, steps_run: 0, events: 0, kernel: KERNEL_615, needs: [], findings: [], served: [],
       },
       {
         scenario: 'gpu-no-iommu-map', file: 'scenarios/gpu-no-iommu-map.yaml', variant: 'auxiliary-bus',
-        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 0), steps_run: 4, events: 20,
+        verdict: 'pass', failures: [], unsupported: null, coverage: cov(1, 0), steps_run: 4, events: 20, kernel: KERNEL_615, needs: [], findings: [], served: [],
       },
       {
         scenario: 'iris-sm8550', file: 'scenarios/iris-sm8550.yaml', variant: 'platform-device',
         verdict: 'error',
         failures: [{ step: 'load', check: 'variant-load', message: 'the variant did not load' }],
-        unsupported: null, coverage: none, steps_run: 0, events: 0,
+        unsupported: null, coverage: none, steps_run: 0, events: 0, kernel: KERNEL_615, needs: [], findings: [], served: [],
       },
     ],
     bench: [

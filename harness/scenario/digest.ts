@@ -16,6 +16,8 @@ export interface ScenarioDigest {
   va_48: boolean;
   /** what the loader accepted but ignored (`#include` lines) */
   notes: ScenarioNote[];
+  /** the kernel the scenario runs on: probe flow and out-of-tree series */
+  kernel: { flow: string; patches: string[] };
 }
 
 export function scenario_digest(scn: Scenario): ScenarioDigest {
@@ -24,5 +26,6 @@ export function scenario_digest(scn: Scenario): ScenarioDigest {
   return {
     file: scn.file, id: scn.id, id_pos: scn.id_pos, summary: scn.summary, steps: scn.steps.length,
     contexts_by_id, va_48: [...scn.hardware.values()].every((h) => h.va_bits === 48), notes: scn.notes,
+    kernel: { flow: scn.kernel.flow, patches: [...scn.kernel.patches] },
   };
 }

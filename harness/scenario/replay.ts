@@ -52,6 +52,8 @@ export interface ReplayParent {
   node: device_node;
   dev: device | null;
   driver: device_driver | null;
+  /** the client driver's name (the node's first compatible), kept after it unbinds */
+  driver_name: string;
   /** live contexts, oldest first */
   contexts: ReplayContext[];
 }
@@ -129,8 +131,12 @@ function expect_outcome(st: ReplayState, step: Step, got: 'ok' | 'deferred' | 'e
   fail(st, `${step.kind}-outcome`, `${step.kind}: expected ${step.expect}, got ${got}${detail ? ` (${detail})` : ''}`);
 }
 
+function client_driver_name(node: device_node): string {
+  return node.properties.get('compatible')?.strings?.[0] ?? node.name;
+}
+
 function client_driver(st: ReplayState, parent: ReplayParent): device_driver {
-  const compat = parent.node.properties.get('compatible')?.strings?.[0] ?? parent.node.name;
+  const compat = parent.driver_name;
   return {
     name: compat,
     bus: st.k.platform_bus_type,
@@ -160,7 +166,7 @@ function step_iommu_register(st: ReplayState, step: Step & { kind: 'iommu_regist
 function step_probe(st: ReplayState, step: Step & { kind: 'probe' }): void {
   let parent = st.parents.get(step.node);
   if (!parent) {
-    parent = { node: step.node, dev: null, driver: null, contexts: [] };
+    parent = { node: step.node, dev: null, driver: null, driver_name: client_driver_name(step.node), contexts: [] };
     st.parents.set(step.node, parent);
   }
   if (!st.k.of_platform_devices.has(step.node)) of_platform_device_create(st.k, step.node, null);
