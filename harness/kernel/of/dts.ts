@@ -120,6 +120,8 @@ class DtsParser {
   /** errors that did not stop the parse, and notes */
   private readonly errors: DtsMessage[] = [];
   readonly notes: DtsMessage[] = [];
+  /** the `#include` lines skipped, said in one note */
+  private readonly includes: DtsMessage[] = [];
   /** whether the property being read is one the model never reads (unknown names are opaque) */
   private opaque = false;
   readonly root = new_node(null, '', 0);
@@ -137,8 +139,17 @@ class DtsParser {
       if (!(e instanceof DtsSyntaxError)) throw e;
       this.errors.push({ offset: e.offset, message: e.message });
     }
+    this.note_includes();
     this.throw_errors();
     return { root: this.root, phandles, labels: this.labels };
+  }
+
+  /** One note, at the first `#include`, for all of them. */
+  private note_includes(): void {
+    const [first] = this.includes;
+    if (!first) return;
+    const what = this.includes.length === 1 ? first.message : `${first.message} and ${this.includes.length - 1} more #include lines`;
+    this.notes.push({ offset: first.offset, message: `${what} ignored: the model reads no header; put the macros it needs under 'defines'` });
   }
 
   /** An error that does not stop the parse: recorded, and the parse goes on. */
@@ -283,8 +294,7 @@ class DtsParser {
   private skip_include(): void {
     const nl = this.text.indexOf('\n', this.pos);
     const end = nl < 0 ? this.text.length : nl;
-    const line = this.text.slice(this.pos, end).trim();
-    this.notes.push({ offset: this.pos, message: `${line} ignored: the model reads no header; put the macros it needs under 'defines'` });
+    this.includes.push({ offset: this.pos, message: this.text.slice(this.pos, end).trim() });
     this.pos = end;
   }
 
