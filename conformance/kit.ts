@@ -67,7 +67,9 @@ export const sha256 = (file: string) => createHash('sha256').update(readFileSync
 export interface BuildDirs { root: string; deb: string; src: string; out: string }
 
 export function build_dirs(root: string, kernel_src: string | null): BuildDirs {
-  return { root, deb: join(root, 'deb'), src: kernel_src ?? join(root, 'linux'), out: join(root, 'out') };
+  // a tree of one's own builds apart from Debian's, so that switching never mixes objects
+  const out = kernel_src ? `out-${createHash('sha256').update(kernel_src).digest('hex').slice(0, 8)}` : 'out';
+  return { root, deb: join(root, 'deb'), src: kernel_src ?? join(root, 'linux'), out: join(root, out) };
 }
 
 /** Debian's linux-source-7.3 .deb, downloaded once through a private apt list, so the
