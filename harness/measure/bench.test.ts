@@ -100,12 +100,12 @@ describe('rows from passes', () => {
     expect(flat).toMatchObject({ ratio: 1, ratio_low: 1, ratio_high: 1, rounds: [1, 1, 1], samples: 6, note: null, goal: null });
     expect(flat.ops_per_sec).toBeCloseTo(500e6);
     // rounds 0.4, 0.5, 0.45: median 0.45; 5th percentile 0.4 + 0.05 * 0.1, 95th 0.5 - 0.05 * 0.1
-    expect(hot).toMatchObject({ ratio: 0.45, rounds: [0.4, 0.5, 0.45], samples: 5, goal: 0.3, note: null, floor_speeds: [2] });
+    expect(hot).toMatchObject({ ratio: 0.45, rounds: [0.4, 0.5, 0.45], samples: 5, goal: 0.6, note: null, floor_speeds: [2] });
     expect(hot.ratio_low).toBeCloseTo(0.405);
     expect(hot.ratio_high).toBeCloseTo(0.495);
     expect(hot.floor_ns).toEqual([2, 2, 2]);
     expect(hot.ops_per_sec).toBeCloseTo(200e6);
-    expect(cold).toMatchObject({ ops_per_sec: 0, note: 'not measured: failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)', goal: 0.1 });
+    expect(cold).toMatchObject({ ops_per_sec: 0, note: 'not measured: failed verification (DMA with SID 0x1 at 0x1000 reached fault -4, not 0x80000000)', goal: 0.15 });
   });
 
   it('a floor at two speeds is reported, and only the rounds at its more common speed count', () => {
