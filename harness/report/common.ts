@@ -432,8 +432,9 @@ export function perf_table(r: Results): string[][] {
 export function perf_intro(r: Results): string {
   const scenarios = [...new Set(r.bench.map((b) => b.scenario))];
   const rounds = Math.max(0, ...r.bench.map((b) => b.rounds.length));
-  return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'} after a warm-up `
-    + 'round; each variant in a worker of its own, the variants taking turns, one pass each per round. '
+  return `Measured on ${scenarios.join(', ')}, ${rounds} ${rounds === 1 ? 'round' : 'rounds'} after two warm-up `
+    + 'rounds; each variant in workers of its own, the rounds spread over them, the variants taking '
+    + 'turns, one pass each per round. '
     + `Ratio: ops/s over ${BASELINE}, each batch timed right after a ${BASELINE} batch of the same worker; `
     + 'a round\'s figure is the median of its pairs, the ratio the median of the rounds\' figures, '
     + '[5th-95th percentile] of them; then ops/s of the median batch. Two variants whose intervals '
