@@ -1,16 +1,16 @@
-// Writing the report files. Each file is written to a temporary name in the
-// same directory, flushed, and renamed over the old one: rename within a
-// directory is atomic, so a run killed half-way leaves either the old report
-// or the new one, never half of one.
+// Writing the report files, as a set (report-set.ts): each file is written to a
+// temporary name in the same directory, flushed, and renamed over the old one
+// under a journal, so that a run killed half-way leaves a set the next run
+// finishes, never half of one file nor a mix of two runs' files.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Results } from '../measure/results.ts';
 import { format_json } from './json.ts';
 import { format_ktap } from './ktap.ts';
 import { CHART_FILE, format_markdown } from './markdown.ts';
 import { format_chart_svg } from './chart.ts';
+import { commit_report_set } from './report-set.ts';
 import { format_terminal } from './terminal.ts';
 import { format_text } from './text.ts';
 import { format_details } from './details.ts';
@@ -50,7 +50,6 @@ export function write_atomic(path: string, content: string): void {
  *  shows (bench.svg) when there are measured rows (else an old one is removed); returns the
  *  paths written. */
 export function write_reports(dir: string, r: Results): string[] {
-  mkdirSync(dir, { recursive: true });
   const files: Array<[string, string]> = [
     ['summary.md', format_markdown(r)],
     ['summary.txt', format_text(r)],
@@ -59,10 +58,6 @@ export function write_reports(dir: string, r: Results): string[] {
   ];
   const chart = format_chart_svg(r);
   if (chart !== null) files.push([CHART_FILE, chart]);
-  else rmSync(join(dir, CHART_FILE), { force: true });
-  return files.map(([file, content]) => {
-    const path = join(dir, file);
-    write_atomic(path, content);
-    return path;
-  });
+  // as a set: all of this run's files or none (report-set.ts)
+  return commit_report_set(dir, files, chart === null ? [CHART_FILE] : []);
 }

@@ -1,7 +1,7 @@
 // Reads a scenario file (scenario-format.md) into a validated Scenario, with `repeat` expanded
 // and node, context and buffer names checked in step order. Everything wrong with the file is a
 // ScenarioError at the line and column of the offending value; nothing else is thrown.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { KernelFlow, smmu_hw_config } from '../kernel/kernel.ts';
@@ -19,6 +19,13 @@ const EMPTY_ROUND_LIMIT = 100_000;
 const REPEAT_DEPTH = 32;
 const ALIAS_DEPTH = 64;
 const CELL_MAX = 0xffffffffn;
+/** the longest scenario identifier, context or buffer name: the reports' tables show them */
+const IDENT_MAX = 64;
+/** the model's SMMUs decode 16-bit stream IDs (arm-smmu.ts: streamid_mask) */
+const STREAMID_MASK = 0xffff;
+/** the largest scenario file read: a long run is written with `repeat`, not spelled out (the
+ *  YAML parser took 50 s and 2 GB for a valid file of 16 MiB) */
+const FILE_LIMIT = 4 * 2 ** 20;
 const U64_MAX = (1n << 64n) - 1n;
 /** the model's physical (and DMA) address space: numbers below it are exact as JS numbers */
 const PHYS_LIMIT = 1n << 52n;
@@ -79,6 +86,8 @@ interface StepState {
   live: Map<string, LiveContext>;
   buffers: Map<string, BufferRecord>;
   registered: Set<device_node>;
+  /** nodes a probe step bound, until a remove step unbinds them */
+  probed: Set<device_node>;
   /** expanded steps so far, and rounds that expanded to nothing (both bounded) */
   count: number;
   empty_rounds: number;
@@ -211,6 +220,13 @@ class ScenarioLoader {
     return s;
   }
 
+  /** A name the reports show (scenario, context, buffer): a string of at most IDENT_MAX characters. */
+  private ident(f: Field, what: string): string {
+    const s = this.str(f, what);
+    if (s.length > IDENT_MAX) this.fail(this.at(f), `${what} '${s.slice(0, 20)}...' is ${s.length} characters long; at most ${IDENT_MAX}`);
+    return s;
+  }
+
   private bool(f: Field, what: string): boolean {
     const v = f.value;
     if (!v || !isScalar(v) || typeof v.value !== 'boolean') this.fail(this.at(f), `${what} must be true or false`);
@@ -258,7 +274,7 @@ class ScenarioLoader {
   // ---- top-level keys ----
 
   private scenario_id(f: Field): string {
-    const id = this.str(f, 'scenario');
+    const id = this.ident(f, 'scenario');
     if (!/^[a-z0-9-]+$/.test(id)) this.fail(this.at(f), `scenario '${id}' must use only a-z, 0-9 and '-'`);
     return id;
   }
@@ -513,7 +529,7 @@ class ScenarioLoader {
   private read_steps(f: Field): void {
     const v = f.value;
     if (!v || !isSeq(v)) this.fail(this.at(f), 'steps must be a list');
-    const state: StepState = { live: new Map(), buffers: new Map(), registered: new Set(), count: 0, empty_rounds: 0 };
+    const state: StepState = { live: new Map(), buffers: new Map(), registered: new Set(), probed: new Set(), count: 0, empty_rounds: 0 };
     this.expand(v, [], null, state);
     this.round = null;
   }
@@ -599,7 +615,11 @@ class ScenarioLoader {
   private step_body(kind: StepKind, f: Field, expect: StepExpect, state: StepState): StepBody {
     switch (kind) {
       case 'iommu_register': return this.iommu_register(f, state);
-      case 'probe': return { kind, node: this.available_node(f, 'probe') };
+      case 'probe': {
+        const node = this.available_node(f, 'probe');
+        state.probed.add(node);
+        return { kind, node };
+      }
       case 'remove': return this.remove(f, state);
       case 'destroy_context': return this.destroy_context(f, state);
       case 'create_context': return this.create_context(f, expect, state);
@@ -625,13 +645,15 @@ class ScenarioLoader {
 
   private remove(f: Field, state: StepState): StepBody {
     const node = this.node_field(f, 'remove');
+    if (!state.probed.has(node)) this.fail(this.at(f), `remove: ${node.path} is not probed (no probe step for it since it was last removed)`);
+    state.probed.delete(node);
     // the driver destroys its remaining contexts on unbind
     for (const [name, ctx] of state.live) if (ctx.parent === node) state.live.delete(name);
     return { kind: 'remove', node };
   }
 
   private live_context(f: Field, state: StepState): { name: string; ctx: LiveContext } {
-    const name = this.str(f, 'context');
+    const name = this.ident(f, 'context');
     const ctx = state.live.get(name);
     if (!ctx) this.fail(this.at(f), `unknown context '${name}': no earlier create_context made it (or it was destroyed)`);
     return { name, ctx };
@@ -647,7 +669,7 @@ class ScenarioLoader {
     const { map, fields } = this.step_fields(f, 'create_context');
     const parent = this.node_field(this.required(fields, 'parent', map, 'create_context step'), 'parent');
     const name_f = this.required(fields, 'name', map, 'create_context step');
-    const name = this.str(name_f, 'name');
+    const name = this.ident(name_f, 'name');
     const id_f = fields.get('id');
     const node_f = fields.get('node');
     if (id_f && node_f) this.fail(node_f.key, 'create_context takes id or node, not both');
@@ -670,7 +692,7 @@ class ScenarioLoader {
     const { map, fields } = this.step_fields(f, 'dma_map');
     const { name, ctx } = this.live_context(this.required(fields, 'context', map, 'dma_map step'), state);
     const buffer_f = this.required(fields, 'buffer', map, 'dma_map step');
-    const buffer = this.str(buffer_f, 'buffer');
+    const buffer = this.ident(buffer_f, 'buffer');
     const size_f = this.required(fields, 'size', map, 'dma_map step');
     const size = this.address(size_f, 'size');
     if (size === 0) this.fail(this.at(size_f), 'size must be > 0 (a byte count)');
@@ -693,7 +715,7 @@ class ScenarioLoader {
     const { map, fields } = this.step_fields(f, 'dma_unmap');
     const { name, ctx } = this.live_context(this.required(fields, 'context', map, 'dma_unmap step'), state);
     const buffer_f = this.required(fields, 'buffer', map, 'dma_unmap step');
-    const buffer = this.str(buffer_f, 'buffer');
+    const buffer = this.ident(buffer_f, 'buffer');
     const rec = state.buffers.get(buffer);
     if (!rec || !is_mapped(rec, state) || rec.ctx !== ctx) this.fail(this.at(buffer_f), `buffer '${buffer}' is not mapped on context '${name}'`);
     rec.mapped = false;
@@ -709,7 +731,7 @@ class ScenarioLoader {
     if (!ctx_f && !sid_f) this.fail(map, 'dma needs context or sid');
     if (ctx_f && iommu_f) this.fail(iommu_f.key, "iommu goes with sid; a context's IOMMU comes from the device tree");
     const buffer_f = this.required(fields, 'buffer', map, 'dma step');
-    const buffer = this.str(buffer_f, 'buffer');
+    const buffer = this.ident(buffer_f, 'buffer');
     const target = ctx_f ? this.dma_by_context(ctx_f, state) : this.dma_by_sid(sid_f!, iommu_f, map);
     const rec = state.buffers.get(buffer);
     if (!rec) this.fail(this.at(buffer_f), `unknown buffer '${buffer}': no earlier dma_map made it`);
@@ -731,6 +753,7 @@ class ScenarioLoader {
 
   private dma_by_sid(sid_f: Field, iommu_f: Field | undefined, map: YNode): DmaTarget {
     const sid = this.cell(sid_f, 'sid');
+    if (sid & ~STREAMID_MASK) this.fail(this.at(sid_f), `sid 0x${sid.toString(16)} is beyond the SMMU's stream IDs (streamid_mask 0x${STREAMID_MASK.toString(16)})`);
     let iommu: device_node;
     if (iommu_f) {
       iommu = this.node_field(iommu_f, 'iommu');
@@ -791,13 +814,50 @@ export function load_scenario(file: string, text: string): Scenario {
   return new ScenarioLoader(file, text).load();
 }
 
-/** A scenario file's text; an unreadable file is a ScenarioError at 1:1. */
+/** A scenario file's text; an unreadable, oversized or non-UTF-8 file is a ScenarioError. */
 export function read_scenario_file(path: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > FILE_LIMIT) throw new ScenarioError(path, 1, 1, `the file is ${(size / 2 ** 20).toFixed(1)} MiB; a scenario file may be at most ${FILE_LIMIT / 2 ** 20} MiB (write long runs with repeat)`);
+    bytes = readFileSync(path);
   } catch (e) {
-    throw new ScenarioError(path, 1, 1, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`);
+    if (e instanceof ScenarioError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ScenarioError(path, 1, 1, code === 'EISDIR' ? 'a directory, not a scenario file' : `cannot read the file: ${e instanceof Error ? e.message : String(e)}`);
   }
+  return utf8_text(path, bytes);
+}
+
+/** The text of a UTF-8 file; another encoding is an error at its first byte that is not text. */
+export function utf8_text(path: string, bytes: Buffer): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new ScenarioError(path, 1, 1, 'the file is UTF-16 (it starts with a byte-order mark); scenario files are UTF-8');
+  }
+  const bad = first_non_utf8(bytes);
+  if (bad < 0) return bytes.toString('utf8');
+  const before = bytes.subarray(0, bad).toString('utf8');
+  const line = count_newlines(before) + 1;
+  const col = before.length - before.lastIndexOf('\n');
+  const what = bytes[bad] === 0 ? 'a NUL byte' : `the byte 0x${bytes[bad]!.toString(16)}, which is not UTF-8`;
+  throw new ScenarioError(path, line, col, `${what}: scenario files are UTF-8 text (is it UTF-16 or Latin-1?)`);
+}
+
+/** The offset of the first byte that is NUL or not part of a well-formed UTF-8 sequence, or -1. */
+function first_non_utf8(b: Buffer): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    if (c === 0) return i;
+    if (c < 0x80) { i++; continue; }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= b.length) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    // overlong three- and four-byte forms, surrogates and code points above U+10FFFF
+    const c1 = b[i + 1]!;
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    i += n + 1;
+  }
+  return -1;
 }
 
 /** Reads and loads a scenario file. */
