@@ -483,7 +483,7 @@ function floor_notes(r: Results): string[] {
     const row = r.bench.find((b) => b.variant === v && measured(b) && b.floor_speeds.length > 1);
     if (!row) continue;
     const [kept, other] = row.floor_speeds.map(format_ns) as [string, string];
-    out.push(`${BASELINE} ran at two speeds in the worker of ${v}: ${kept} and ${other} per operation; `
+    out.push(`${BASELINE} ran at two speeds in the workers of ${v}: ${kept} and ${other} per operation; `
       + `only the rounds at ${kept}, the more common, count`);
   }
   return out;
