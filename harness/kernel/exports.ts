@@ -70,7 +70,8 @@ export function kernel_symbols(k: Kernel) {
     iommu_group_remove_device: (dev: device) => iommu_group_remove_device(k, dev, 'client driver'),
     dev_err: (dev: device | null, msg: string) => dev_err(k, dev, msg),
     dev_info: (dev: device | null, msg: string) => dev_info(k, dev, msg),
-    /** A patch to drivers/iommu/iommu.c adding `bus` to iommu_buses[]: a counted core edit. */
+    /** A patch to drivers/iommu/iommu.c adding `bus` to iommu_buses[]: a counted core edit, unless
+     *  the bus fills a slot mainline already has (MAINLINE_IOMMU_BUSES). */
     iommu_buses_add: (bus: bus_type, why: string) => iommu_buses_add(k, bus, why),
     /** EXPORT_SYMBOL_GPL(name): the design adds a symbol to the kernel's ABI; counted. */
     EXPORT_SYMBOL_GPL: (symbol: string) => k.log.record({ type: 'export_symbol', symbol, gpl: true }),

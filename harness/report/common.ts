@@ -2,6 +2,7 @@
 // benchmarks, sanitising strings that come from variants and scenario files,
 // ASCII transliteration and word wrapping for the mail report.
 
+import { NEEDS_MARK } from './review.ts';
 import type {
   BenchRow, Coverage, Failure, Results, RunResult, Verdict, VariantInfo,
 } from '../measure/results.ts';
@@ -115,7 +116,8 @@ export function variant_unexpected(variant: VariantInfo): boolean {
 export function verdict_cell(r: Results, scenario: string, variant: VariantInfo): string {
   const run = find_run(r, scenario, variant.name);
   if (!run) return variant.load_error !== null ? mark('ERROR', variant.expect === 'works') : '-';
-  return mark(verdict_label(run.verdict), run_unexpected(run.verdict, variant));
+  const needs = run.needs.length ? NEEDS_MARK : '';
+  return mark(`${verdict_label(run.verdict)}${needs}`, run_unexpected(run.verdict, variant));
 }
 
 export function overall_cell(variant: VariantInfo): string {

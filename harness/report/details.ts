@@ -4,6 +4,7 @@
 // designs' series. Plain ASCII, no line over 80 columns, nothing that changes between two
 // runs on the same Results.
 
+import { needs_legend, needs_lines, review_lines } from './review.ts';
 import { getBorderCharacters, table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
@@ -236,6 +237,21 @@ function claims(r: Results): string[] {
   return out;
 }
 
+/** The verdicts that rest on an out-of-tree series, with the legend of their mark. */
+function kernel_needs(r: Results): string[] {
+  const legend = needs_legend(r);
+  if (!legend) return [];
+  return ['Verdicts that need an out-of-tree series', ...para(legend, '  ', '    '), ...needs_lines(r).flatMap((l) => para(l, '  ', '    '))];
+}
+
+/** Review findings per design, from the kernel's event log. */
+function review(r: Results): string[] {
+  return ['Review findings (from the kernel\'s event log)', ...review_lines(r).flatMap((l) => {
+    const indent = /^\s*/.exec(l)![0];
+    return para(l.trimStart(), `  ${indent}`, `  ${indent}  `);
+  })];
+}
+
 /** The details for mail: ASCII, at most 80 columns a line, deterministic. */
 export function format_details(r: Results): string {
   const sections = [
@@ -243,8 +259,10 @@ export function format_details(r: Results): string {
     para(`Kernel: ${r.kernel}`),
     findings_section(r),
     verdict_matrix(r),
+    kernel_needs(r),
     coverage(r),
     design_cost(r),
+    review(r),
     performance(r),
     failures(r),
     unsupported(r),

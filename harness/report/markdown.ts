@@ -3,6 +3,7 @@
 // evidence and links, findings, coverage, design cost, performance, every failure, and each
 // variant's patch series with links.
 
+import { finding_lines, needs_legend, per_driver_line } from './review.ts';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
   BASELINE, COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, chart_rows,
@@ -49,7 +50,8 @@ function verdicts(r: Results): string[] {
     ...r.variants.map((v) => [v.name, ...r.scenarios.map((s) => verdict_cell(r, s.id, v)), overall_cell(v), v.expect]),
   ];
   const legend = any_marked(r) ? ['', md(UNEXPECTED_LEGEND)] : [];
-  return ['## Verdicts', '', ...md_table(rows), ...legend];
+  const needs = needs_legend(r);
+  return ['## Verdicts', '', ...md_table(rows), ...legend, ...(needs ? ['', md(needs)] : [])];
 }
 
 /** One line per design: its verdict and, when it fails, the kernel's reason. */
@@ -154,6 +156,19 @@ function findings_section(r: Results): string[] {
   return ['## Findings', '', ...findings(r).map((f) => `- ${md(f)}`)];
 }
 
+/** Review findings per design, from the kernel's event log, and each further driver's cost. */
+function review(r: Results): string[] {
+  const out = ['## Review findings', '', 'Computed from the kernel\'s event log, never from what a design says of itself.', ''];
+  for (const v of r.variants) {
+    if (v.load_error !== null) continue;
+    const lines = finding_lines(v);
+    const pd = per_driver_line(v);
+    if (pd) lines.push(`cost: ${pd}`);
+    out.push(`- **${md(v.name)}**${lines.length ? '' : ': nothing a reviewer would flag'}`, ...lines.map((l) => `  - ${md(l)}`));
+  }
+  return out;
+}
+
 /** reports/summary.md */
 export function format_markdown(r: Results): string {
   const sections = [
@@ -162,6 +177,7 @@ export function format_markdown(r: Results): string {
     verdicts(r),
     claims(r),
     findings_section(r),
+    review(r),
     coverage(r),
     design_cost(r),
     performance(r),

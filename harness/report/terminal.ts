@@ -12,6 +12,7 @@ import {
   perf_intro, perf_notes, perf_table, sanitise, scaling_table, wrap,
 } from './common.ts';
 import { format_summary } from './text.ts';
+import { review_lines } from './review.ts';
 
 /** A cell: one line, or several lines drawn one under the other. */
 type Cell = string | string[];
@@ -97,11 +98,21 @@ function failure_list(r: Results): string {
 }
 
 /** The report printed on the terminal at the end of a run, `width` columns wide. */
+/** Review findings per design (from the kernel's event log), wrapped to the width. */
+function review(r: Results): string {
+  const lines = review_lines(r).flatMap((l) => {
+    const indent = /^\s*/.exec(l)![0];
+    return wrap(sanitise(l.trimStart()), WRAP, `  ${indent}`, `  ${indent}  `);
+  });
+  return ['Review findings (from the kernel\'s event log)', ...lines].join('\n');
+}
+
 export function format_terminal(r: Results, width: number = DEFAULT_WIDTH): string {
   WRAP = Math.max(40, width);
   const parts = [
     failure_list(r),
     cost_table(r),
+    review(r),
     performance(r),
     format_summary(r, WRAP).join('\n'),
   ];

@@ -5,6 +5,7 @@
 // most MAIL_LINES lines; nothing that changes between two runs on the same Results. The rest
 // is in details.txt (details.ts). The terminal prints the same summary at its own width.
 
+import { NEEDS_MARK, needs_legend } from './review.ts';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
   UNEXPECTED_MARK, coverage_sum, design_verdict, format_count, exit_line, input_error_line, kernel_reason,
@@ -68,8 +69,10 @@ const COMPACT: Record<string, string> = { pass: 'ok', FAIL: 'F', unsup: 'u', ERR
 function compact_cell(r: Results, scenario: string, v: VariantInfo): string {
   const full = cell(r, scenario, v);
   const marked = full.endsWith(UNEXPECTED_MARK);
-  const word = marked ? full.slice(0, -UNEXPECTED_MARK.length) : full;
-  return `${COMPACT[word] ?? word}${marked ? UNEXPECTED_MARK : ''}`;
+  let word = marked ? full.slice(0, -UNEXPECTED_MARK.length) : full;
+  const needs = word.endsWith(NEEDS_MARK);
+  if (needs) word = word.slice(0, -NEEDS_MARK.length);
+  return `${COMPACT[word] ?? word}${needs ? NEEDS_MARK : ''}${marked ? UNEXPECTED_MARK : ''}`;
 }
 
 type CellOf = (r: Results, scenario: string, v: VariantInfo) => string;
@@ -103,6 +106,8 @@ function matrix(r: Results, width: number): string[] {
   const legend = compact ? 'ok: pass; F: fail; E: error; u: unsupported, needs a further patch to serve that driver (counts neither way)'
     : 'unsup: needs a further patch to serve that driver (counts neither way)';
   out.push(...para(`${legend}; ${UNEXPECTED_MARK}: differs from the design's expect`, width, '  ', '  '));
+  const needs = needs_legend(r);
+  if (needs) out.push(...para(needs, width, '  ', '  '));
   return out;
 }
 

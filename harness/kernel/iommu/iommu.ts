@@ -20,9 +20,18 @@ import { iommu_dma_init_domain, iommu_put_dma_cookie } from './dma-iommu.ts';
 export function iommu_buses_add(k: Kernel, bus: bus_type, why: string): number {
   if (k.iommu_buses.includes(bus)) return -EINVAL;
   k.iommu_buses.push(bus);
-  k.log.record({ type: 'core_edit', file: 'drivers/iommu/iommu.c', what: `iommu_buses[] += ${bus.name} (${why})` });
+  const slot = MAINLINE_IOMMU_BUSES.find((m) => m.bus === bus.name);
+  if (slot) k.log.record({ type: 'mainline_iommu_bus', bus: bus.name, symbol: slot.symbol, config: slot.config });
+  else k.log.record({ type: 'core_edit', file: 'drivers/iommu/iommu.c', what: `iommu_buses[] += ${bus.name} (${why})` });
   return 0;
 }
+
+/** The entries of iommu_buses[] that mainline already has behind a config option, beside the
+ *  platform bus (drivers/iommu/iommu.c). The built-in bus of that name fills its slot: no new
+ *  core edit. PCI, AMBA, fsl-mc and CDX have no devices in the model. */
+export const MAINLINE_IOMMU_BUSES: ReadonlyArray<{ bus: string; symbol: string; config: string }> = [
+  { bus: 'host1x-context', symbol: 'host1x_context_device_bus_type', config: 'CONFIG_TEGRA_HOST1X_CONTEXT_BUS' },
+];
 
 /** iommu_bus_notifier(): ADD_DEVICE probes, REMOVED_DEVICE releases; nothing else is used */
 function iommu_bus_notifier(k: Kernel, event: BusNotifyEvent, dev: device): number {
