@@ -57,6 +57,14 @@ function run_result(n: number, run: RunResult, v: VariantInfo): string {
   return `ok ${n} ${id} # XFAIL ${reason(first ? first.check : 'fail')}`;
 }
 
+/** The kernel a run depended on, when it is more than mainline: its out-of-tree series, and
+ *  those its verdict needs. */
+function kernel_diag(run: RunResult): string[] {
+  if (!run.kernel.patches.length) return [];
+  const needs = run.needs.length ? `; the verdict needs ${run.needs.join(', ')}` : '';
+  return [diag(`${run.scenario}: kernel ${run.kernel.flow} + ${run.kernel.patches.join(', ')}${needs}`)];
+}
+
 /** The variant's runs in the order of r.scenarios (runs of unknown scenarios last). */
 function runs_of(r: Results, v: VariantInfo): RunResult[] {
   const order = (run: RunResult): number => {
@@ -84,7 +92,7 @@ function design_lines(n: number, r: Results, v: VariantInfo): string[] {
     `# Subtest: ${id}`,
     `1..${runs.length}`,
     diag(`expect: ${v.expect}, verdict: ${v.verdict}`),
-    ...runs.flatMap((run, i) => [...(run.verdict === 'pass' || run.verdict === 'unsupported' ? [] : failure_diags(run)), run_result(i + 1, run, v)]),
+    ...runs.flatMap((run, i) => [...(run.verdict === 'pass' || run.verdict === 'unsupported' ? [] : failure_diags(run)), ...kernel_diag(run), run_result(i + 1, run, v)]),
   ];
   const ok = design_ok(v);
   const tail = ok ? `ok ${n} ${id}${v.expect === 'fails' ? ' # XFAIL expected to fail' : ''}`
