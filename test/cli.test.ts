@@ -62,6 +62,16 @@ function read_json(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8')) as unknown;
 }
 
+/** The results a run printed with --format json. */
+function stdout_results(job: Job): Results {
+  return JSON.parse(ran(job).stdout) as Results;
+}
+
+/** stderr's lines but the CLI's own notes ("compare: ..."). */
+function input_errors(run: Run): string[] {
+  return run.stderr.trimEnd().split('\n').filter((l) => l && !l.startsWith('compare: '));
+}
+
 function results_of(out: string): Results {
   return read_json(join(out, 'results.json')) as Results;
 }
@@ -185,8 +195,9 @@ const jobs = {
   shipped1: { args: ['--bench', 'off', '--out', out('shipped1')] },
   // same run, another --format: the files written must not change
   shipped2: { args: ['--bench', 'off', '--out', out('shipped2'), '--format', 'markdown'] },
-  bad: { args: ['--bench', 'off', '--out', out('bad'), '--scenarios', GOOD, base_file, ...bad_files] },
-  bad_alone: { args: ['--bench', 'off', '--out', out('bad-alone'), '--scenarios', GOOD, bad_file(ALONE)] },
+  // bad input writes no report: the results are read from stdout (--format json)
+  bad: { args: ['--bench', 'off', '--out', out('bad'), '--format', 'json', '--scenarios', GOOD, base_file, ...bad_files] },
+  bad_alone: { args: ['--bench', 'off', '--out', out('bad-alone'), '--format', 'json', '--scenarios', GOOD, bad_file(ALONE)] },
   fixtures: {
     args: ['--bench', 'off', '--out', out('fixtures'), '--format', 'json',
       '--scenarios', join(FIXTURES, 'unknown-accel.yaml'), join(FIXTURES, 'late-iommu.yaml')],
@@ -365,7 +376,7 @@ describe('the default run (quick benchmark)', () => {
 
 describe('malformed scenario files', () => {
   it('the base they are made from is valid, and runs beside them', () => {
-    const r = results_of(out('bad'));
+    const r = stdout_results(jobs.bad);
     expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550', 'bad-input']);
     for (const name of WORKING) expect(run_of(r, 'bad-input', name).verdict).toBe('pass');
   });
@@ -374,12 +385,15 @@ describe('malformed scenario files', () => {
     const run = ran(jobs.bad);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toMatch(STACK_LINE);
-    const r = results_of(out('bad'));
+    const r = stdout_results(jobs.bad);
     expect(r.exit_code).toBe(2);
     expect(r.errors.map((e) => e.file)).toEqual(bad_files);
     expect(r.results.filter((x) => x.scenario === 'iris-sm8550').map((x) => x.variant)).toEqual(VARIANTS);
     for (const name of WORKING) expect(run_of(r, 'iris-sm8550', name).verdict).toBe('pass');
-    expect(run.stderr.trimEnd().split('\n')).toHaveLength(BAD.length);
+    expect(input_errors(run)).toHaveLength(BAD.length);
+    // bad input never replaces the reports
+    expect(run.stderr).toMatch(/^compare: bad input; no report written; .* is as it was$/m);
+    expect(readdirSync(out('bad'))).toEqual([]);
   });
 
   BAD.forEach((c, i) => {
@@ -391,7 +405,7 @@ describe('malformed scenario files', () => {
       const at = `${file}:${c.line}:${c.col}: `;
       expect(mine[0]!.startsWith(at), `expected ${at}..., got ${mine[0]}`).toBe(true);
       expect(mine[0]!.slice(at.length)).toMatch(c.message);
-      const err = results_of(out('bad')).errors.find((e) => e.file === file);
+      const err = stdout_results(jobs.bad).errors.find((e) => e.file === file);
       expect(err).toMatchObject({ line: c.line, col: c.col });
     });
   });
@@ -401,11 +415,11 @@ describe('malformed scenario files', () => {
     const c = BAD.find((x) => x.name === ALONE)!;
     expect(run.code).toBe(2);
     expect(run.stderr).not.toMatch(STACK_LINE);
-    const lines = run.stderr.trimEnd().split('\n');
+    const lines = input_errors(run);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.startsWith(`${bad_file(ALONE)}:${c.line}:${c.col}: `), lines[0]).toBe(true);
     expect(lines[0]).toMatch(/\(also in scenarios\/iris-sm8550\.yaml\)$/);
-    const r = results_of(out('bad-alone'));
+    const r = stdout_results(jobs.bad_alone);
     expect(r.exit_code).toBe(2);
     expect(r.scenarios.map((s) => s.id)).toEqual(['iris-sm8550']);
     expect(r.results.map((x) => `${x.scenario} x ${x.variant}`)).toEqual(VARIANTS.map((v) => `iris-sm8550 x ${v}`));

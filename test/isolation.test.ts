@@ -41,7 +41,7 @@ const COMPARE = compare_command(ROOT);
 const SCENARIOS = ['host1x-tegra234', 'iris-kaanapali', 'iris-sm8550', 'qda-cdsp'];
 const SCENARIO_FILES = SCENARIOS.map((s) => `scenarios/${s}.yaml`);
 const SHIPPED = ['auxiliary-bus', 'dma-context-bus', 'iris-vpu-bus'];
-const REPORTS = ['summary.md', 'summary.txt', 'results.json'];
+const REPORTS = ['summary.md', 'summary.txt', 'details.txt', 'results.json'];
 /** --timeout of the run with the broken folders: short, yet far above any sound job on a busy
  *  2-core machine (the runs beside it compete for the cores) */
 const TIMEOUT = 5;
@@ -531,21 +531,21 @@ describe('Ctrl-C in the middle of a run', () => {
 });
 
 describe('a run killed (SIGKILL) while it renames its reports into place', () => {
-  it('was killed with summary.md replaced and summary.txt not yet', () => {
+  it('was killed with summary.md replaced, the rest of its set written whole beside the journal that names it', () => {
     expect(ran(killed).code ?? ran(killed).signal).not.toBe(0);
-    const tmp = [...killed_dir.keys()].filter((f) => f.endsWith('.tmp'));
-    expect(tmp).toHaveLength(1);
-    expect(tmp[0]).toMatch(/^summary\.txt\.\d+\.[0-9a-f]+\.tmp$/);
+    const tmp = [...killed_dir.keys()].filter((f) => f.endsWith('.tmp')).map((f) => f.replace(/\.\d+\.[0-9a-f]+\.tmp$/, '')).sort();
+    expect(tmp).toEqual(['details.txt', 'results.json', 'summary.txt']);
+    expect(killed_dir.has('.compare-journal.json')).toBe(true);
     expect(killed_dir.get('summary.md')!.equals(before_kill.get('summary.md')!)).toBe(false);
   });
 
-  it('leaves every report whole: results.json and summary.txt as they were and parseable, summary.md the new one', () => {
+  it('every file is whole: results.json and summary.txt as they were and parseable, summary.md the new one', () => {
     for (const f of ['summary.txt', 'results.json']) expect(killed_dir.get(f)!.equals(before_kill.get(f)!), f).toBe(true);
     expect(() => JSON.parse(killed_dir.get('results.json')!.toString('utf8')) as unknown).not.toThrow();
     expect(killed_dir.get('summary.md')!.toString('utf8')).toMatch(/^# [^]*\n$/);
   });
 
-  it('the next run removes the dead run\'s temporary file and writes whole reports', () => {
+  it('the next run finishes the dead run\'s set, then writes its own whole, leaving no journal, lock or temporary file', () => {
     expect(ran(after_kill).code).toBe(0);
     expect(readdirSync(out_killed).sort()).toEqual([...REPORTS].sort());
     const r = JSON.parse(readFileSync(join(out_killed, 'results.json'), 'utf8')) as Results;
