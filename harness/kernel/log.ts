@@ -30,6 +30,7 @@ export type KEvent =
   | { type: 'deferred'; dev: string; devid: number; reason: string }
   | { type: 'iommu_probe_device'; dev: string; devid: number; ret: number; from: string }
   | { type: 'iommu_release_device'; dev: string; devid: number }
+  | { type: 'iommu_deinit_device'; dev: string; devid: number; group: number }
   | { type: 'iommu_device_register'; iommu: string }
   | { type: 'iommu_device_unregister'; iommu: string }
   | { type: 'iommu_group_remove_device'; dev: string; devid: number; group: number | null; caller: string }

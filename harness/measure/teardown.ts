@@ -18,11 +18,13 @@ interface Lives {
 
 function lives(k: Kernel): Lives {
   const l: Lives = { added: new Set(), deleted: new Set(), probed: new Set(), released: new Set() };
-  k.log.each(['device_add', 'device_del', 'iommu_probe_device', 'iommu_release_device'], (e) => {
+  // the IOMMU core's teardown is iommu_deinit_device(), whether iommu_release_device() (the
+  // notifier) or the exported iommu_group_remove_device() reached it
+  k.log.each(['device_add', 'device_del', 'iommu_probe_device', 'iommu_release_device', 'iommu_deinit_device'], (e) => {
     if (e.type === 'device_add' && e.ret === 0) l.added.add(e.devid);
     if (e.type === 'device_del') l.deleted.add(e.devid);
     if (e.type === 'iommu_probe_device' && e.ret === 0) l.probed.add(e.devid);
-    if (e.type === 'iommu_release_device') l.released.add(e.devid);
+    if (e.type === 'iommu_release_device' || e.type === 'iommu_deinit_device') l.released.add(e.devid);
   });
   return l;
 }

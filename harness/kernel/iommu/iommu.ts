@@ -212,6 +212,7 @@ function group_remove_gdev(k: Kernel, group: iommu_group, dev: device): void {
  */
 function iommu_deinit_device(k: Kernel, dev: device): void {
   const group = dev.iommu_group!;
+  k.log.record({ type: 'iommu_deinit_device', dev: dev.name, devid: dev.devid, group: group.id });
   dev.iommu!.iommu_dev?.ops.release_device(dev);
   if (group.devices.length === 0) {
     if (group.default_domain) iommu_domain_free(k, group.default_domain);
