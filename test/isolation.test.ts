@@ -329,8 +329,19 @@ function ran(r: Run | null): Run {
   return r;
 }
 
+/** results.json, each failure's place (where, step, round, file, line, col) written back as
+ *  the step label the harness prints, so that runs compare with step_label() */
 function results(): Results {
-  return JSON.parse(readFileSync(join(out_main, 'results.json'), 'utf8')) as Results;
+  const r = JSON.parse(readFileSync(join(out_main, 'results.json'), 'utf8')) as Results;
+  for (const run of r.results) run.failures = run.failures.map((f) => ({ step: place_label(f as unknown as JsonPlace), check: f.check, message: f.message }));
+  return r;
+}
+
+interface JsonPlace { where: string; step: number | null; round: string | null; file: string | null; line: number | null; col: number | null }
+
+function place_label(p: JsonPlace): string {
+  if (p.where !== 'step') return p.where;
+  return `step ${p.step}${p.round === null ? '' : ` round ${p.round}`}${p.file === null ? '' : ` (${p.file}:${p.line}:${p.col})`}`;
 }
 
 function variant(name: string): VariantInfo {
