@@ -451,7 +451,8 @@ describe('options', () => {
   it('--format markdown prints summary.md', () => {
     const { stdout } = ran(jobs.shipped2);
     expect(stdout).toMatch(/^# /);
-    expect(stdout).toMatch(new RegExp(`^\\| scenario \\| ${VARIANTS.join(' \\| ')} \\|$`, 'm'));
+    // the verdict table has the designs as rows
+    for (const v of VARIANTS) expect(stdout).toMatch(new RegExp(`^\\| ${v} \\| `, 'm'));
     expect(stdout).toBe(readFileSync(join(out('shipped2'), 'summary.md'), 'utf8'));
   });
 
