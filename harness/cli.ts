@@ -10,6 +10,7 @@ import type { ScenarioDigest } from './scenario/digest.ts';
 import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
 import { make_dirs } from './report/report-set.ts';
+import { PROJECT_ROOT } from './runtime.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
 import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
 import { availableParallelism } from 'node:os';
@@ -154,6 +155,27 @@ function checked_scenarios(files: string[], replies: JobReply[], timeout_s: numb
 }
 
 
+/** The error of each folder whose source breaks a rule of docs/variant-rules.md. */
+async function refused_folders(dirs: string[]): Promise<Map<string, string>> {
+  const { check_variant_sources } = await import('./variant-check.ts');
+  let checked;
+  try {
+    checked = check_variant_sources(dirs, PROJECT_ROOT);
+  } catch (e) {
+    throw new UsageError(`cannot check the variants' sources with the TypeScript API: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return new Map(checked.flatMap((c) => (c.error ? [[c.dir, c.error] as const] : [])));
+}
+
+/** The load reply of every folder, a refused folder's error in its place. */
+function with_refused(dirs: string[], refused: Map<string, string>, replies: JobReply[]): JobReply[] {
+  let i = 0;
+  return dirs.map((d): JobReply => {
+    const error = refused.get(d);
+    return error !== undefined ? { type: 'loaded', info: null, error } : replies[i++]!;
+  });
+}
+
 /** A loaded folder, or one that failed to load (the name is then the folder's). */
 interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; error: string | null }
 
@@ -286,7 +308,9 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // one batch: the workers check the scenario files and load the variants side by side;
     // the files that repeat the most steps are checked first (see repeat_weight)
     const checks = files.map((file): Job => ({ type: 'scenario', file, patches: o.patches }));
-    const loads = dirs.map((dir): Job => ({ type: 'load', dir }));
+    // the static check (variant-check.ts): a folder breaking a module rule is never imported
+    const refused = await refused_folders(dirs);
+    const loads = dirs.filter((d) => !refused.has(d)).map((dir): Job => ({ type: 'load', dir }));
     const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)],
       (n, total) => show(`compare: checking scenarios and loading designs ${n}/${total}`));
     if (intr.requested) {
@@ -297,7 +321,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     }
     const scenarios = checked_scenarios(files, first.slice(0, files.length), o.timeout, errors);
     for (const n of scenarios.flatMap((s) => s.notes)) process.stderr.write(`${n.file}:${n.line}:${n.col}: note: ${n.message}\n`);
-    let loaded = variant_entries(dirs, first.slice(files.length), o.timeout);
+    let loaded = variant_entries(dirs, with_refused(dirs, refused, first.slice(files.length)), o.timeout);
     if (o.variants) {
       // by folder name: a variant's own name is not known before it loads, and could be anything
       const folders = loaded.map((l) => variant_dir_name(l.dir));

@@ -16,6 +16,8 @@ export const COMPILED = import.meta.url.endsWith('.js');
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** the project's root: build/harness/ or harness/ is below it */
 const ROOT = COMPILED ? join(HERE, '..', '..') : join(HERE, '..');
+/** the project's root, where tsconfig.json and harness/variant.ts are */
+export const PROJECT_ROOT = ROOT;
 
 /** Where the harness's code is, each with a trailing separator: the TypeScript (what stack
  *  frames name through the source maps) and, when compiled, the JavaScript (without them). */

@@ -7,12 +7,20 @@
 //     name claimed twice, or claiming another folder's name, is a load error;
 //   - the whole-state teardown sweep: a device registered on an error path and dropped is a
 //     leak with its diagnosis; create_context must hand back a new registered child of the
-//     parent (not the parent, not a live context, not a string or a Promise).
+//     parent (not the parent, not a live context, not a string or a Promise);
+//   - the module boundary: a folder whose source reaches what a kernel module cannot (process,
+//     globalThis, eval, import(), node:fs, the harness's own files, a prototype) is a load
+//     error at file:line:col naming the rule, and is never imported; a write into a const
+//     kernel object (a core bus type, an iommu_ops table) throws; a --variants-root folder that
+//     does not type-check is a load error; the shipped variants run beside all of them with
+//     the verdicts and failures they have alone, and build/ is left as it was.
 //
-// The CLI runs are made once, in beforeAll, two at a time; the tests read what they left.
+// The hostile folders are copied beside a copy of variants/ in a temporary directory (their
+// type import of harness/variant.ts made relative to it). The CLI runs are made once, in
+// beforeAll, two at a time; the tests read what they left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +29,7 @@ import { compare_command } from './compare-command.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COMPARE = compare_command(ROOT);
-const HOSTILE = join('test', 'fixtures', 'variants');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'variants');
 const SCENARIO = 'scenarios/iris-sm8550.yaml';
 const STACK_LINE = /^\s+at /m;
 
@@ -41,10 +49,40 @@ function cli(args: string[]): Promise<Run> {
 
 const work = mkdtempSync(join(tmpdir(), 'boundary-test-'));
 const out = (name: string) => join(work, `out-${name}`);
+/** the shipped variants and the hostile folders side by side */
+const HOSTILE = join(work, 'variants');
+const SHIPPED = readdirSync(join(ROOT, 'variants')).sort();
+
+/** a --variants-root folder that does not type-check */
+const BAD_TYPES = `// a design whose types are wrong: dev_set_name takes a string
+import type { Variant } from '../../harness/variant.ts';
+const variant: Variant = {
+  name: 'bad-types', summary: 's', series: [], expect: 'works',
+  boot() {},
+  create_context(k, parent) {
+    const dev = k.kzalloc_device();
+    k.dev_set_name(dev, 42);
+    return parent;
+  },
+  destroy_context() {},
+};
+export default variant;
+`;
+
+/** names, sizes and modification times of every file under build/ */
+function build_listing(): string {
+  const dir = join(ROOT, 'build');
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name)).sort()
+    .map((f) => { const st = statSync(f); return `${f} ${st.size} ${st.mtimeMs}`; }).join('\n');
+}
+let build_before = '';
+let build_after = '';
 
 interface Job { args: string[]; run?: Run }
 const jobs = {
   hostile: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--scenarios', SCENARIO, '--out', out('hostile'), '--format', 'json'] },
+  shipped: { args: ['--bench', 'off', '--scenarios', SCENARIO, '--out', out('shipped'), '--format', 'json'] },
   by_folder: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--variants', 'folder-name', '--scenarios', SCENARIO, '--out', out('by-folder'), '--format', 'json'] },
 } satisfies Record<string, Job>;
 
@@ -54,12 +92,23 @@ function ran(job: Job): Run {
 }
 
 beforeAll(async () => {
+  writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
+  cpSync(join(ROOT, 'variants'), HOSTILE, { recursive: true });
+  for (const name of readdirSync(FIXTURES)) {
+    mkdirSync(join(HOSTILE, name));
+    const source = readFileSync(join(FIXTURES, name, 'index.ts'), 'utf8').replaceAll("'../../../../harness/", "'../../harness/");
+    writeFileSync(join(HOSTILE, name, 'index.ts'), source);
+  }
+  mkdirSync(join(HOSTILE, 'bad-types'));
+  writeFileSync(join(HOSTILE, 'bad-types', 'index.ts'), BAD_TYPES);
+  build_before = build_listing();
   const all: Job[] = Object.values(jobs);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < all.length) { const job = all[next++]!; job.run = await cli(job.args); }
   };
   await Promise.all([worker(), worker()]);
+  build_after = build_listing();
 }, 180_000);
 
 afterAll(() => {
@@ -153,4 +202,69 @@ describe('the whole-state teardown sweep and what create_context hands back', ()
       expect(run.failures[0]!.message).toMatch(message);
     });
   }
+});
+
+/** "line:col" of the first `needle` in a hostile folder's index.ts (as copied) */
+function pos(folder: string, needle: string): string {
+  const text = readFileSync(join(HOSTILE, folder, 'index.ts'), 'utf8');
+  const i = text.indexOf(needle);
+  if (i < 0) throw new Error(`${needle} not in ${folder}`);
+  const before = text.slice(0, i);
+  return `${before.split('\n').length}:${i - before.lastIndexOf('\n')}`;
+}
+
+describe('the module boundary', () => {
+  const refused: Array<[string, string, string]> = [
+    ['kills-process', 'process.kill', "uses 'process', the process that runs the kernel (a module cannot exit, signal or inspect its host)"],
+    ['patches-prototype', 'Array.prototype.push = function', "touches 'prototype': a variant must not reach or change any prototype (a C struct has none to patch)"],
+    ['imports-kernel', 'import { iommu_subsys_init }', "imports '../../harness/kernel/iommu/iommu.ts': a variant may import only types from harness/variant.ts and its own files, as a kernel module links against exported symbols only"],
+    ['imports-fs', 'import { writeFileSync }', "imports 'node:fs': a variant may import only types from harness/variant.ts and its own files, as a kernel module links against exported symbols only"],
+    ['dynamic-import', "import('node:child_process')", 'import(): a kernel module cannot load code at run time'],
+    ['uses-eval', 'eval(', "uses 'eval', eval (a module cannot compile code at run time)"],
+    ['uses-globalthis', 'globalThis', "uses 'globalThis', the global object (a module sees only exported symbols)"],
+    ['function-ctor', '[].constructor', "touches 'constructor': a variant must not reach or change any prototype (a C struct has none to patch)"],
+  ];
+  for (const [name, needle, message] of refused) {
+    it(`${name}: a load error at file:line:col naming the rule; it never runs`, () => {
+      const r = results('hostile');
+      expect(variant(r, name)).toMatchObject({ verdict: 'error', load_error: `${index(name)}:${pos(name, needle)}: ${message}` });
+      expect(r.results.filter((x) => x.variant === name)).toEqual([]);
+    });
+  }
+
+  it('a local variable that happens to be named process is no global: the folder runs', () => {
+    expect(run_of(results('hostile'), 'local-process').verdict).toBe('pass');
+  });
+
+  it('a --variants-root folder that does not type-check is a load error at the position tsc gives', () => {
+    const v = variant(results('hostile'), 'bad-types');
+    expect(v.verdict).toBe('error');
+    expect(v.load_error).toMatch(new RegExp(`^${index('bad-types').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:25: Argument of type 'number' is not assignable to parameter of type 'string'\\. \\(TS2345\\)$`));
+  });
+
+  const frozen: Array<[string, RegExp]> = [
+    ['writes-bus-type', /^writes-bus-type\.create_context threw TypeError: Cannot add property dma_configure, object is not extensible/],
+    ['writes-ops', /^writes-ops\.create_context threw TypeError: Cannot assign to read only property 'of_xlate' of object/],
+  ];
+  for (const [name, message] of frozen) {
+    it(`${name}: a write into a const kernel object throws, and the run is an error`, () => {
+      const run = run_of(results('hostile'), name);
+      expect(run.verdict).toBe('error');
+      expect(run.failures[0]!.message).toMatch(message);
+    });
+  }
+
+  it('the shipped variants have the verdicts and failures they have alone', () => {
+    const alone = results('shipped');
+    const beside = results('hostile');
+    expect(alone.variants.map((v) => v.name)).toEqual(SHIPPED);
+    for (const name of SHIPPED) {
+      expect(variant(beside, name)).toEqual(variant(alone, name));
+      expect(run_of(beside, name)).toEqual(run_of(alone, name));
+    }
+  });
+
+  it('build/ is as it was', () => {
+    expect(build_after).toBe(build_before);
+  });
 });

@@ -205,15 +205,29 @@ const MISUSE: Record<string, { source: string; warning: RegExp }> = {
 const LEAVES_TIMERS = misuse('leaves-timers', '', 'k.device_unregister(dev);',
   "setInterval(() => { for (;;) { /* spin */ } }, 1);\n    void Promise.reject(new Error('nobody catches this'));");
 
-/** writes the marker when a run reaches create_context, then spins (the Ctrl-C run) */
-const HANGS_WITH_MARKER = `import { writeFileSync } from 'node:fs';
-export default {
+/** spins in create_context (the Ctrl-C run); a variant cannot write a file (variant-check.ts),
+ *  so MARK_RUNS tells the test when the runs are handed to the workers */
+const HANGS = `export default {
   name: 'hangs', summary: 's', series: [], expect: 'works',
   boot() {},
-  create_context() { writeFileSync(${JSON.stringify(started_marker)}, 'started'); for (;;) { /* spin */ } },
+  create_context() { for (;;) { /* spin */ } },
   destroy_context() {},
 };
 `;
+
+/** NODE_OPTIONS preload for the Ctrl-C run: writes the marker when the CLI's thread posts the
+ *  first scenario x variant run to a worker. */
+const MARK_RUNS = `import fs from 'node:fs';
+import { Worker, isMainThread } from 'node:worker_threads';
+if (isMainThread) {
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, transfer) {
+    if (message && message.type === 'run') fs.writeFileSync(${JSON.stringify(started_marker)}, 'started');
+    return post.call(this, message, transfer);
+  };
+}
+`;
+const mark_runs = join(work, 'mark-runs.mjs');
 
 /** NODE_OPTIONS preload for the SIGKILL run: blocks renameSync onto summary.txt (after summary.md
  *  was renamed and summary.txt's temporary file written), after writing its pid to a marker. */
@@ -280,9 +294,12 @@ let before_kill = new Map<string, Buffer>();
 let killed_dir = new Map<string, Buffer>();
 
 async function ctrl_c_run(): Promise<void> {
+  const options = `${process.env['NODE_OPTIONS'] ?? ''} --import=${pathToFileURL(mark_runs).href}`.trim();
   const { child, done } = start(['--bench', 'off', '--variants-root', sigint_root, '--timeout', '60', '--out', out_sigint,
-    '--scenarios', 'scenarios/iris-sm8550.yaml', 'scenarios/qda-cdsp.yaml']);
-  await appears(started_marker, done, 'the hanging variant started');
+    '--scenarios', 'scenarios/iris-sm8550.yaml', 'scenarios/qda-cdsp.yaml'], { NODE_OPTIONS: options });
+  await appears(started_marker, done, 'the runs started');
+  // the hanging variant's turn comes within a moment of the first run's
+  await new Promise((r) => setTimeout(r, 500));
   child.kill('SIGINT');
   sigint = await done;
 }
@@ -306,7 +323,8 @@ beforeAll(async () => {
   for (const [name, m] of Object.entries(MISUSE)) folder(variants_root, name, m.source);
   folder(variants_root, 'leaves-timers', LEAVES_TIMERS);
   cpSync(join(ROOT, 'variants', 'dma-context-bus'), join(sigint_root, 'dma-context-bus'), { recursive: true });
-  folder(sigint_root, 'hangs', HANGS_WITH_MARKER);
+  folder(sigint_root, 'hangs', HANGS);
+  writeFileSync(mark_runs, MARK_RUNS);
   writeFileSync(preload, BLOCK_RENAME);
   // "previous reports" in the directories the interrupted and the killed runs write to
   write_reports(out_sigint, sample_results());
@@ -409,7 +427,8 @@ describe('broken variant folders beside the shipped ones', () => {
     const index = join(variants_root, 'missing-import', 'index.ts');
     expect(variant('missing-import')).toMatchObject({
       verdict: 'error',
-      load_error: `${index}:${at(BROKEN['missing-import']!, "'./helper.ts'")}: Error: Cannot find module '${join(variants_root, 'missing-import', 'helper.ts')}' imported from ${index}`,
+      // found by the type check of a --variants-root folder (variant-check.ts), before any import
+      load_error: `${index}:${at(BROKEN['missing-import']!, "'./helper.ts'")}: Cannot find module './helper.ts' or its corresponding type declarations. (TS2307)`,
     });
   });
 

@@ -30,8 +30,9 @@ export function boot(config: KernelConfig, dt: device_tree, hooks: BootHooks = {
   unflatten_device_tree(dt.root);
   const k = kernel_alloc(config, dt);
   // core_initcall: platform_bus_init(), auxiliary_bus_init()
-  k.platform_bus_type = platform_bus_type_alloc(k);
-  k.auxiliary_bus_type = auxiliary_bus_type_alloc();
+  // `const struct bus_type` in C: frozen, so that no design can add a .dma_configure to them
+  k.platform_bus_type = Object.freeze(platform_bus_type_alloc(k));
+  k.auxiliary_bus_type = Object.freeze(auxiliary_bus_type_alloc());
   bus_register(k, k.platform_bus_type);
   bus_register(k, k.auxiliary_bus_type);
   // iommu_buses[] as built: the platform bus is always listed (no PCI, AMBA, fsl-mc, cdx here)

@@ -89,7 +89,8 @@ export class arm_smmu_device {
     this.cbs = new Array<arm_smmu_domain | null>(cfg.context_banks).fill(null);
     this.pool = arm_lpae_pool_alloc();
     this.hw = smmu_hw_alloc(node.full_name, cfg.stream_match_groups, cfg.context_banks, this.pool);
-    this.ops = arm_smmu_ops(this);
+    // `static const struct iommu_ops arm_smmu_ops`: frozen, as its C counterpart is read-only
+    this.ops = Object.freeze(arm_smmu_ops(this));
     this.iommu = { name: node.full_name, ops: this.ops, fwnode: node, ready: false, priv: this };
   }
 
