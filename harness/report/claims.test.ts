@@ -40,6 +40,9 @@ describe('the claims ledger', () => {
     expect(out[0]!.evidence).toBe('auxiliary-bus on iris-sm8550: iommu_probed 0 of 2; auxiliary-bus on iris-sm8550: fail 1');
     expect(out[2]!.evidence).toContain('stream-ids says "dma_configure was never called" (against)');
     expect(out[3]!.evidence).toBe('no-such-design: not in this run');
+    const partly = judge_claims(sample_results(), parse_ledger('l.yaml', CLAIM('  for:\n    - design: { variant: dma-context-bus, verdict: works }\n    - design: { variant: gone, verdict: works }\n')));
+    expect(partly[0]!.status).toBe('upheld');
+    expect(partly[0]!.evidence).toBe('partly tested (1 of 2 observations not in this run): dma-context-bus: works; gone: not in this run');
   });
 
   it.each([

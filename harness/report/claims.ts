@@ -251,7 +251,10 @@ function judge(j: Json, c: Claim): ClaimOutcome {
   for (const o of c.for) observe(o, true);
   for (const o of c.against) observe(o, false);
   const status = agree + disagree === 0 ? 'untested' : disagree === 0 ? 'upheld' : agree === 0 ? 'refuted' : 'qualified';
-  return { id: c.id, claim: c.claim, who: c.who, link: c.link, status, evidence: evidence.join('; ') };
+  // a status from some of the observations only says so first
+  const untested = c.for.length + c.against.length - agree - disagree;
+  const partly = status !== 'untested' && untested > 0 ? `partly tested (${untested} of ${c.for.length + c.against.length} observations not in this run): ` : '';
+  return { id: c.id, claim: c.claim, who: c.who, link: c.link, status, evidence: `${partly}${evidence.join('; ')}` };
 }
 
 /** Every claim of the ledger judged against the run's results. */
