@@ -61,8 +61,12 @@ export function format_chart_svg(r: Results): string | null {
       if (!b) return;
       const y = y0 + i * (BAR + GAP);
       const w = Math.max(1, x(b.ratio) - LABEL);
-      out.push(`<rect x="${LABEL}" y="${num(y)}" width="${num(w)}" height="${BAR}" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${name}, ${v}: ${format_ratio(b.ratio)}`)}</title></rect>`);
-      out.push(`<text x="${num(LABEL + w + 4)}" y="${num(y + BAR - 3)}">${esc(format_ratio(b.ratio))}</text>`);
+      const interval = `${format_ratio(b.ratio_low).slice(0, -1)}-${format_ratio(b.ratio_high)}`;
+      out.push(`<rect x="${LABEL}" y="${num(y)}" width="${num(w)}" height="${BAR}" fill="${COLORS[i % COLORS.length]}"><title>${esc(`${name}, ${v}: ${format_ratio(b.ratio)} [${interval}]`)}</title></rect>`);
+      // the interval over the rounds, as a whisker across the end of the bar
+      const [wl, wh] = [x(b.ratio_low), x(b.ratio_high)];
+      if (b.ratio_low > 0 && wh > wl) out.push(`<line x1="${num(wl)}" y1="${num(y + BAR / 2)}" x2="${num(wh)}" y2="${num(y + BAR / 2)}" stroke="#000000" stroke-width="1.5"/>`);
+      out.push(`<text x="${num(Math.max(LABEL + w, wh) + 4)}" y="${num(y + BAR - 3)}">${esc(format_ratio(b.ratio))}</text>`);
     });
     const goal = rows.find((row) => row.name === name && row.goal !== null)?.goal;
     if (goal) {
