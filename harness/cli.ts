@@ -11,6 +11,7 @@ import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
 import { make_dirs } from './report/report-set.ts';
 import { PROJECT_ROOT } from './runtime.ts';
+import { cap_text, capped_result } from './measure/reply-caps.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
 import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
 import { availableParallelism } from 'node:os';
@@ -132,8 +133,8 @@ function no_answer(reply: JobReply, timeout_s: number): string {
       ? `boot() did not return within ${timeout_s} s (booting it on an empty device tree for the design cost)`
       : `loading did not finish within ${timeout_s} s`;
   }
-  if (reply.type === 'crash') return `the worker loading it died: ${reply.message}`;
-  return reply.type === 'failed' ? reply.message : `no reply (${reply.type})`;
+  if (reply.type === 'crash') return `the worker loading it died: ${cap_text(reply.message)}`;
+  return reply.type === 'failed' ? cap_text(reply.message) : `no reply (${reply.type})`;
 }
 
 /** The scenario files as the workers found them: a broken one becomes an input error and the
@@ -231,8 +232,8 @@ async function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply,
   const step = reply.type === 'timeout' || reply.type === 'crash' ? reply.step : 0;
   const where = reply.type === 'failed' ? 'load' : await progress_label(scn, step);
   const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
-    : reply.type === 'crash' ? `the worker running it died at ${where}: ${reply.message}`
-    : reply.type === 'failed' ? reply.message : `unexpected reply ${reply.type}`;
+    : reply.type === 'crash' ? `the worker running it died at ${where}: ${cap_text(reply.message)}`
+    : reply.type === 'failed' ? cap_text(reply.message) : `unexpected reply ${reply.type}`;
   return {
     scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
     unsupported: null, coverage: { contexts: 0, add_notified: 0, removed_notified: 0, dma_configured: 0, iommu_probed: 0, iommu_released: 0, missed: [] },
@@ -246,7 +247,7 @@ function variant_entries(dirs: string[], replies: JobReply[], timeout_s: number)
     const reply = replies[i]!;
     const name = variant_dir_name(dir);
     const index = shown_path(join(dir, 'index.ts'));
-    if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error };
+    if (reply.type === 'loaded') return { dir, name: reply.info?.name ?? name, info: reply.info, error: reply.error === null ? null : cap_text(reply.error) };
     return { dir, name, info: null, error: `${index}: ${no_answer(reply, timeout_s)}` };
   });
   // two folders claiming one name would mix their results. A folder's name is that folder's:
@@ -340,7 +341,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     if (intr.requested) throw new Interrupted(pairs.filter((_p, i) => replies[i]!.type === 'cancelled').map(({ scn, v }) => `${scn.id} x ${v.name}`), 'running the scenarios');
     const runs = await Promise.all(pairs.map(({ scn, v }, i) => {
       const reply = replies[i]!;
-      return reply.type === 'result' ? reply.result : failed_run(scn, v, reply, o.timeout);
+      return reply.type === 'result' ? capped_result(reply.result, { scenario: scn.id, file: scn.file, variant: v.name }) : failed_run(scn, v, reply, o.timeout);
     }));
     const variants = loaded.map((v) => variant_info(v, runs));
     let bench: BenchRow[] = [];

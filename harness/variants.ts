@@ -47,6 +47,27 @@ function shape_error(v: unknown): string | null {
   }
   if (typeof o['summary'] !== 'string') return 'the default export has no summary';
   if (!Array.isArray(o['series'])) return 'the default export has no series list';
+  return size_error(o);
+}
+
+/** The reports show a variant's name, summary and series in tables: each is bounded (a 1 MB
+ *  name once held the table drawing for minutes). */
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const TEXT_MAX = 500;
+const SERIES_MAX = 32;
+
+function size_error(o: Record<string, unknown>): string | null {
+  const name = o['name'] as string;
+  if (!NAME.test(name)) return `the name must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit (got ${JSON.stringify(name.slice(0, 40))}${name.length > 40 ? '...' : ''})`;
+  const summary = o['summary'] as string;
+  if (summary.length > TEXT_MAX || summary.includes('\n')) return `the summary must be one line of at most ${TEXT_MAX} characters`;
+  const series = o['series'] as unknown[];
+  if (series.length > SERIES_MAX) return `the series list has ${series.length} entries; at most ${SERIES_MAX}`;
+  for (const ref of series) {
+    const r = ref as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || typeof r['subject'] !== 'string' || typeof r['link'] !== 'string') return 'each series entry must be { subject, link } strings';
+    if (r['subject'].length > TEXT_MAX || r['link'].length > TEXT_MAX) return `a series entry's subject and link must be at most ${TEXT_MAX} characters`;
+  }
   return null;
 }
 

@@ -254,6 +254,25 @@ describe('the module boundary', () => {
     });
   }
 
+  it('a 20 MB error message costs its run its detail, cut to a few kB, and nothing else', () => {
+    const run = run_of(results('hostile'), 'huge-error');
+    expect(run.verdict).toBe('error');
+    expect(run.failures[0]!.message.length).toBeLessThan(5000);
+    expect(run.failures[0]!.message).toMatch(/^huge-error\.create_context threw Error: x{100}[^]*\.\.\. \(\d+ more characters cut\)$/);
+    expect(readFileSync(join(out('hostile'), 'results.json'), 'utf8').length).toBeLessThan(2e6);
+  });
+
+  it('a 1 MB name is a load error, shown cut', () => {
+    const v = variant(results('hostile'), 'huge-name');
+    expect(v.verdict).toBe('error');
+    expect(v.load_error).toMatch(/: the name must be 1 to 64 characters of [^]*\(got "n{40}"\.\.\.\)$/);
+  });
+
+  it("a variant that takes another folder's name once loaded is a load error; that folder runs as before", () => {
+    const v = variant(results('hostile'), 'renames-itself');
+    expect(v).toMatchObject({ verdict: 'error', load_error: `${index('renames-itself')}: the variant name 'dma-context-bus' belongs to the folder ${join(HOSTILE, 'dma-context-bus')}` });
+  });
+
   it('the shipped variants have the verdicts and failures they have alone', () => {
     const alone = results('shipped');
     const beside = results('hostile');
