@@ -460,7 +460,8 @@ async function main(): Promise<number> {
       return 2;
     }
     process.stdout.write(format_report(results, o.format, process.stdout.isTTY ? process.stdout.columns : undefined));
-    if (o.format === 'text') process.stdout.write(`\nReports: ${written.join(', ')}\n`);
+    // the paths end the terminal report; another format's stdout is that report alone
+    if (o.format === 'text') process.stdout.write(`\nReports written:\n${written.map((p) => `  ${p}\n`).join('')}`);
     else process.stderr.write(`compare: reports written: ${written.join(', ')}\n`);
     for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
     return results.exit_code;

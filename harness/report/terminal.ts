@@ -8,7 +8,7 @@
 import { table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
-  MEMORY_INTRO, SCALING_INTRO, core_edit_lines, failure_groups, memory_table,
+  MEMORY_INTRO, SCALING_INTRO, check_counts, core_edit_lines, memory_table,
   perf_intro, perf_notes, perf_table, sanitise, scaling_table, wrap,
 } from './common.ts';
 import { format_summary } from './text.ts';
@@ -82,19 +82,17 @@ function performance(r: Results): string {
   return parts.length > 0 ? `Performance\n${parts.join('\n\n')}` : '';
 }
 
+/** One line per run that did not pass: its checks with their counts, and for an error what
+ *  went wrong. Every failure in full is in details.txt. */
 function failure_list(r: Results): string {
   const out: string[] = [];
   for (const run of r.results) {
     if (run.failures.length === 0) continue;
-    out.push(...wrap(`${run.scenario} x ${run.variant} (${run.verdict})`, WRAP, '  ', '    '));
-    const { groups, rest } = failure_groups(run);
-    for (const g of groups) {
-      out.push(...wrap(`${g.first.step}: ${g.check}: ${g.first.message}`, WRAP, '  - ', '      '));
-      if (g.more !== null) out.push(...wrap(g.more, WRAP, '    ', '      '));
-    }
-    if (rest !== null) out.push(...wrap(rest, WRAP, '  ', '      '));
+    const checks = check_counts([run]).map(([check, n]) => (n > 1 ? `${check} x${n}` : check)).join(', ');
+    const error = run.verdict === 'error' ? ` -- ${run.failures[0]!.message}` : '';
+    out.push(...wrap(`${run.scenario} x ${run.variant} (${run.verdict}): ${checks}${error}`, WRAP, '  ', '    '));
   }
-  return out.length > 0 ? `Failures\n${out.join('\n')}` : '';
+  return out.length > 0 ? [...wrap('Failures (one line per run; each failure in full in details.txt)', WRAP), ...out].join('\n') : '';
 }
 
 /** The report printed on the terminal at the end of a run, `width` columns wide. */
