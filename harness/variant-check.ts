@@ -27,6 +27,11 @@ const FORBIDDEN_GLOBALS: Record<string, string> = {
   SharedArrayBuffer: 'SharedArrayBuffer (a module shares no memory with its host)',
   Atomics: 'Atomics (a module shares no memory with its host)',
 };
+// Typed-array memory lies outside the V8 heap a worker's limit counts: a module allocates
+// through the kernel (kzalloc), and so does a variant.
+for (const t of ['ArrayBuffer', 'Buffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
+  FORBIDDEN_GLOBALS[t] = `${t} (typed-array memory escapes the per-job memory limit; a module allocates through the kernel)`;
+}
 /** Property names that reach a prototype, which no C struct has. */
 const PROTOTYPE_KEYS = new Set(['prototype', '__proto__', 'constructor', 'setPrototypeOf', '__defineGetter__', '__defineSetter__']);
 
@@ -151,7 +156,7 @@ export function check_variant_sources(dirs: string[], project_root: string): Che
     const config = join(tmp, 'tsconfig.json');
     writeFileSync(config, JSON.stringify({
       extends: join(project_root, 'tsconfig.json'),
-      compilerOptions: { rootDir: '/', rootDirs: [resolve(project_root), ...parents], noEmit: true },
+      compilerOptions: { rootDir: '/', rootDirs: [resolve(project_root), ...parents], typeRoots: [join(project_root, 'node_modules', '@types')], noEmit: true },
       files: [...files.values()].flat(),
       include: [],
     }));

@@ -223,6 +223,7 @@ describe('the module boundary', () => {
     ['uses-eval', 'eval(', "uses 'eval', eval (a module cannot compile code at run time)"],
     ['uses-globalthis', 'globalThis', "uses 'globalThis', the global object (a module sees only exported symbols)"],
     ['function-ctor', '[].constructor', "touches 'constructor': a variant must not reach or change any prototype (a C struct has none to patch)"],
+    ['typed-arrays', 'Uint8Array(', "uses 'Uint8Array', Uint8Array (typed-array memory escapes the per-job memory limit; a module allocates through the kernel)"],
   ];
   for (const [name, needle, message] of refused) {
     it(`${name}: a load error at file:line:col naming the rule; it never runs`, () => {
@@ -260,6 +261,13 @@ describe('the module boundary', () => {
     expect(run.failures[0]!.message.length).toBeLessThan(5000);
     expect(run.failures[0]!.message).toMatch(/^huge-error\.create_context threw Error: x{100}[^]*\.\.\. \(\d+ more characters cut\)$/);
     expect(readFileSync(join(out('hostile'), 'results.json'), 'utf8').length).toBeLessThan(2e6);
+  });
+
+  it('20 MB on stdout is shown cut to 4 kB on stderr, naming the run; the report on stdout is whole', () => {
+    const r = ran(jobs.hostile);
+    expect(r.stderr).toMatch(/^compare: \S+floods-stdout on scenarios\/iris-sm8550\.yaml printed \(20000001 characters; the first 4096 shown\):\ny{4096}$/m);
+    expect(r.stderr.length).toBeLessThan(100_000);
+    expect(run_of(results('hostile'), 'floods-stdout').verdict).toBe('pass');
   });
 
   it('a 1 MB name is a load error, shown cut', () => {

@@ -27,10 +27,45 @@ interface Slot {
   progress: Int32Array;
   /** ends the job in flight on this slot (stop()) */
   cancel: (() => void) | null;
+  /** what the slot's job printed (stdout and stderr): the first OUTPUT_CAP characters, a count,
+   *  the job (the last one, for output that comes after its reply) and a pending flush */
+  printed: { text: string; bytes: number; job: Job | null; flush: ReturnType<typeof setTimeout> | null };
+}
+
+/** What a job may print that reaches the terminal: a variant's console.log while debugging
+ *  is shown, cut; 160 MB of it would have buried the report. */
+const OUTPUT_CAP = 4096;
+
+function no_output(job: Job | null): Slot['printed'] {
+  return { text: '', bytes: 0, job, flush: null };
+}
+
+function record_output(slot: Slot, chunk: Buffer | string): void {
+  const p = slot.printed;
+  const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+  if (p.text.length < OUTPUT_CAP) p.text += text.slice(0, OUTPUT_CAP - p.text.length);
+  p.bytes += text.length;
+  // output can come after the job's reply: shown a moment after it stops coming
+  if (p.flush) clearTimeout(p.flush);
+  p.flush = setTimeout(() => show_output(slot), 100);
+  p.flush.unref();
+}
+
+/** Show what the slot's job printed (cut), naming the job. */
+function show_output(slot: Slot): void {
+  const { text, bytes, job, flush } = slot.printed;
+  if (flush) clearTimeout(flush);
+  slot.printed = no_output(job);
+  if (!bytes || !job) return;
+  const what = job.type === 'scenario' ? job.file : job.type === 'load' ? `loading ${job.dir}` : `${job.dir} on ${job.file}`;
+  const cut = bytes > text.length ? ` (${bytes} characters; the first ${text.length} shown)` : '';
+  process.stderr.write(`compare: ${what} printed${cut}:\n${text.endsWith('\n') ? text : `${text}\n`}`);
 }
 
 function spawn(slot: Slot, heap_mb: number): void {
-  const worker = harness_worker('job-worker', { workerData: { progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
+  const worker = harness_worker('job-worker', { workerData: { progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb }, stdout: true, stderr: true });
+  worker.stdout.on('data', (chunk: Buffer) => record_output(slot, chunk));
+  worker.stderr.on('data', (chunk: Buffer) => record_output(slot, chunk));
   // a late error from a worker being replaced must not become the main thread's
   worker.on('error', () => {});
   // a worker that dies between jobs is replaced when the next job comes
@@ -85,6 +120,8 @@ async function run_job(slot: Slot, job: Job, timeout_ms: number, heap_mb: number
     worker.on('message', on_message);
     worker.once('error', on_error);
     worker.once('exit', on_exit);
+    show_output(slot);
+    slot.printed = no_output(job);
     worker.postMessage(job);
   });
 }
@@ -99,7 +136,7 @@ export interface Pool {
 }
 
 export function pool_create(concurrency: number, timeout_s: number): Pool {
-  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null }));
+  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null, printed: no_output(null) }));
   let stopped = false;
   const heap_mb = heap_limit_mb(slots.length);
   // start the workers now: they get ready while the caller reads its input
@@ -127,6 +164,7 @@ export function pool_create(concurrency: number, timeout_s: number): Pool {
       }
     },
     async close() {
+      for (const s of slots) show_output(s);
       await Promise.all(slots.map(async (s) => { await s.worker?.terminate(); s.worker = null; s.ready = null; }));
     },
   };
