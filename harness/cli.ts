@@ -201,12 +201,14 @@ function overall_verdict(runs: RunResult[]): VariantInfo['verdict'] {
 /** The kernel as every report names it: mainline, and each out-of-tree series with the
  *  scenarios that applied it (nothing hides behind the mainline version). */
 function kernel_named(scenarios: ScenarioDigest[], override: string[] | null): string {
-  if (override !== null && !override.length) return `${KERNEL_VERSION}, mainline only (--patches none)`;
+  const older = scenarios.filter((s) => s.kernel.flow !== '6.15').map((s) => `${s.id} runs the ${s.kernel.flow} probe flow`);
+  const flows = older.length ? `; ${older.join('; ')}` : '';
+  if (override !== null && !override.length) return `${KERNEL_VERSION}, mainline only (--patches none)${flows}`;
   const users = new Map<string, string[]>();
   for (const s of scenarios) for (const p of s.kernel.patches) users.set(p, [...(users.get(p) ?? []), s.id]);
-  if (!users.size) return `${KERNEL_VERSION}, mainline`;
+  if (!users.size) return `${KERNEL_VERSION}, mainline${flows}`;
   const series = [...users].map(([p, ids]) => `${p} (${kernel_patch(p)?.status ?? 'unknown'}; in ${ids.join(', ')})`);
-  return `${KERNEL_VERSION}, mainline plus out-of-tree series: ${series.join('; ')}`;
+  return `${KERNEL_VERSION}, mainline plus out-of-tree series: ${series.join('; ')}${flows}`;
 }
 
 function exit_code(variants: VariantInfo[], errors: InputError[]): number {
