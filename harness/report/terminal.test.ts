@@ -41,3 +41,15 @@ describe('format_terminal', () => {
     expect(format_terminal(sample_results())).toContain('  iris-sm8550 x platform-device (error): variant-load -- the variant did not load');
   });
 });
+
+describe('a table with a column per design', () => {
+  it('is drawn with a row per design when its columns cannot fit the width', () => {
+    const r = sample_results();
+    const extra = Array.from({ length: 12 }, (_v, i) => `design-number-${i}`);
+    r.scaling = extra.map((variant) => ({ ...r.scaling[0]!, variant }));
+    const out = format_terminal(r);
+    expect(widest(out)).toBeLessThanOrEqual(DEFAULT_WIDTH);
+    const scaling = out.slice(out.indexOf('\nScaling'), out.indexOf('\n\n', out.indexOf('\nScaling') + 1));
+    for (const name of extra) expect(scaling).toMatch(new RegExp(`║ ${name} +│`));
+  });
+});

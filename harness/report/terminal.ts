@@ -38,7 +38,7 @@ function drawn_width(widths: number[]): number {
  */
 function draw(rows: Cell[][], _text: number[] = []): string {
   const line = (cell: Cell): string => (typeof cell === 'string' ? sanitise(cell) : cell.map(sanitise).join('\n'));
-  const clean = rows.map((row) => row.map(line));
+  const clean = fitting_way_round(rows.map((row) => row.map(line)));
   const widths = clean[0]!.map((_c, i) => Math.max(1, ...clean.flatMap((row) => row[i]!.split('\n').map((l) => l.length))));
   while (drawn_width(widths) > WRAP) {
     const widest = widths.indexOf(Math.max(...widths));
@@ -49,6 +49,14 @@ function draw(rows: Cell[][], _text: number[] = []): string {
     columns: widths.map((width) => ({ width, wrapWord: true })),
     drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
   }).trimEnd();
+}
+
+/** A table too wide for WRAP even with its columns at MIN_COL, and with more columns than
+ *  rows (a column per design), is drawn the other way round: a row per design. */
+function fitting_way_round(rows: string[][]): string[][] {
+  const columns = rows[0]!.length;
+  if (drawn_width(Array(columns).fill(MIN_COL)) <= WRAP || rows.length >= columns) return rows;
+  return rows[0]!.map((_c, i) => rows.map((row) => row[i]!));
 }
 
 function cost_row(v: VariantInfo): Cell[] {
