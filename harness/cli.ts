@@ -156,8 +156,11 @@ function checked_scenarios(files: string[], replies: JobReply[], timeout_s: numb
 }
 
 
-/** The error of each folder whose source breaks a rule of docs/variant-rules.md. */
-async function refused_folders(dirs: string[]): Promise<Map<string, string>> {
+/** What the static check found (variant-check.ts): the error of each folder whose source breaks
+ *  a rule of docs/variant-rules.md, and each folder's writes to core-private device fields. */
+interface SourceCheck { refused: Map<string, string>; private_writes: Map<string, string[]> }
+
+async function check_sources(dirs: string[]): Promise<SourceCheck> {
   const { check_variant_sources } = await import('./variant-check.ts');
   let checked;
   try {
@@ -165,7 +168,10 @@ async function refused_folders(dirs: string[]): Promise<Map<string, string>> {
   } catch (e) {
     throw new UsageError(`cannot check the variants' sources with the TypeScript API: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return new Map(checked.flatMap((c) => (c.error ? [[c.dir, c.error] as const] : [])));
+  return {
+    refused: new Map(checked.flatMap((c) => (c.error ? [[c.dir, c.error] as const] : []))),
+    private_writes: new Map(checked.map((c) => [c.dir, c.private_writes])),
+  };
 }
 
 /** The load reply of every folder, a refused folder's error in its place. */
@@ -180,13 +186,14 @@ function with_refused(dirs: string[], refused: Map<string, string>, replies: Job
 /** A loaded folder, or one that failed to load (the name is then the folder's). */
 interface VariantEntry { dir: string; name: string; info: LoadedInfo | null; error: string | null }
 
-function variant_info(v: VariantEntry, runs: RunResult[]): VariantInfo {
+function variant_info(v: VariantEntry, runs: RunResult[], private_writes: string[]): VariantInfo {
   if (!v.info) return { name: v.name, expect: 'works', verdict: 'error', summary: '', series: [], cost: null, load_error: v.error, findings: [] };
   const mine = runs.filter((r) => r.variant === v.name);
   const cost = v.info.cost ? { ...v.info.cost, per_driver: per_driver_cost(v.info.cost, mine) } : null;
   return {
     name: v.name, expect: v.info.expect, verdict: overall_verdict(mine), summary: v.info.summary, series: v.info.series,
-    cost, load_error: null, findings: merge_findings(mine.map((r) => r.findings)),
+    cost, load_error: null,
+    findings: [...merge_findings(mine.map((r) => r.findings)), ...private_writes.map((message) => ({ kind: 'private-field-write' as const, message, count: 1 }))],
   };
 }
 
@@ -312,7 +319,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     // the files that repeat the most steps are checked first (see repeat_weight)
     const checks = files.map((file): Job => ({ type: 'scenario', file, patches: o.patches }));
     // the static check (variant-check.ts): a folder breaking a module rule is never imported
-    const refused = await refused_folders(dirs);
+    const { refused, private_writes } = await check_sources(dirs);
     const loads = dirs.filter((d) => !refused.has(d)).map((dir): Job => ({ type: 'load', dir }));
     const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)],
       (n, total) => show(`compare: checking scenarios and loading designs ${n}/${total}`));
@@ -345,7 +352,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
       const reply = replies[i]!;
       return reply.type === 'result' ? capped_result(reply.result, { scenario: scn.id, file: scn.file, variant: v.name }) : failed_run(scn, v, reply, o.timeout);
     }));
-    const variants = loaded.map((v) => variant_info(v, runs));
+    const variants = loaded.map((v) => variant_info(v, runs, private_writes.get(v.dir) ?? []));
     let bench: BenchRow[] = [];
     let scaling: ScalingRow[] = [];
     if (o.bench !== 'off') {

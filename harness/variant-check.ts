@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { API, type Project } from 'typescript/unstable/sync';
+import { API, type Project, type Snapshot } from 'typescript/unstable/sync';
 import { SyntaxKind, type Node, type SourceFile } from 'typescript/unstable/ast';
 import { shown_path } from './thrown.ts';
 
@@ -35,7 +35,27 @@ for (const t of ['ArrayBuffer', 'Buffer', 'DataView', 'Int8Array', 'Uint8Array',
 /** Property names that reach a prototype, which no C struct has. */
 const PROTOTYPE_KEYS = new Set(['prototype', '__proto__', 'constructor', 'setPrototypeOf', '__defineGetter__', '__defineSetter__']);
 
-export interface CheckedFolder { dir: string; error: string | null }
+/** struct device fields the driver core and the IOMMU core own: a module may read some, but
+ *  writing them behind the core's back is a finding (a C compiler would let it through). */
+const CORE_PRIVATE = new Map<string, string>([
+  ['p', 'the driver core\'s private part (drivers/base/base.h)'],
+  ['refcount', 'the kobject reference count (get_device/put_device own it)'],
+  ['driver', 'the bound driver (really_probe sets it)'],
+  ['iommu_group', 'the IOMMU group (the IOMMU core sets it)'],
+  ['iommu', 'struct dev_iommu (the IOMMU core allocates it)'],
+  ['dma_ops', 'the DMA ops (arch_setup_dma_ops sets them)'],
+  ['dead', 'kill_device()\'s flag'],
+  ['released', 'the release state'],
+  ['devid', 'the device\'s identity'],
+]);
+
+export interface CheckedFolder {
+  dir: string;
+  error: string | null;
+  /** "file:line:col: writes dev->field, ..." for each write to a core-private struct device
+   *  field: review findings (kind private-field-write), not load errors */
+  private_writes: string[];
+}
 
 function at(sf: SourceFile, node: Node): string {
   const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
@@ -86,12 +106,45 @@ function names_global(project: Project, node: Node, dir: string): boolean {
   return !sym.declarations.some((d) => String(d.path).startsWith(resolve(dir) + sep));
 }
 
-/** The first rule a file breaks, as "file:line:col: message", or null. */
-function check_file(project: Project, sf: SourceFile, dir: string): string | null {
+/** The struct device field an assignment target names, if it is a core-private one. */
+function private_field(project: Project, target: Node): string | null {
+  if (target.kind !== SyntaxKind.PropertyAccessExpression) return null;
+  const name = (target as unknown as { name: Node & { text: string } }).name;
+  if (!CORE_PRIVATE.has(name.text)) return null;
+  const sym = project.checker.getSymbolAtLocation(name);
+  const declared_in_device = sym?.declarations.some((d) => String(d.path).endsWith(`${sep}kernel${sep}base${sep}device.ts`)) ?? false;
+  return declared_in_device ? name.text : null;
+}
+
+function is_assignment(op: SyntaxKind): boolean {
+  return op >= SyntaxKind.EqualsToken && op <= SyntaxKind.CaretEqualsToken;
+}
+
+/** The first rule a file breaks, as "file:line:col: message", or null; writes to core-private
+ *  fields go to `writes`. */
+function check_file(project: Project, sf: SourceFile, dir: string, writes: string[]): string | null {
   let found: string | null = null;
+  const wrote = (node: Node, target: Node): void => {
+    const field = private_field(project, target);
+    if (field) writes.push(`${at(sf, node)}: writes dev->${field}, ${CORE_PRIVATE.get(field)}`);
+  };
   const visit = (node: Node): void => {
     if (found) return;
     switch (node.kind) {
+      case SyntaxKind.BinaryExpression: {
+        const b = node as unknown as { left: Node; operatorToken: Node };
+        if (is_assignment(b.operatorToken.kind)) wrote(node, b.left);
+        break;
+      }
+      case SyntaxKind.PrefixUnaryExpression:
+      case SyntaxKind.PostfixUnaryExpression: {
+        const u = node as unknown as { operator: SyntaxKind; operand: Node };
+        if (u.operator === SyntaxKind.PlusPlusToken || u.operator === SyntaxKind.MinusMinusToken) wrote(node, u.operand);
+        break;
+      }
+      case SyntaxKind.DeleteExpression:
+        wrote(node, (node as unknown as { expression: Node }).expression);
+        break;
       case SyntaxKind.ImportDeclaration:
       case SyntaxKind.ExportDeclaration: {
         const spec = string_literal((node as unknown as { moduleSpecifier?: Node }).moduleSpecifier);
@@ -112,6 +165,7 @@ function check_file(project: Project, sf: SourceFile, dir: string): string | nul
       case SyntaxKind.PropertyAccessExpression: {
         const name = (node as unknown as { name: { text: string } }).name.text;
         if (PROTOTYPE_KEYS.has(name)) found = `${at(sf, node)}: touches '${name}': a variant must not reach or change any prototype (a C struct has none to patch)`;
+        else if (name === 'priv') found = `${at(sf, node)}: reaches '.priv', an IOMMU driver's private data (its struct arm_smmu_device, and through it the kernel's state)`;
         break;
       }
       case SyntaxKind.ElementAccessExpression: {
@@ -149,6 +203,7 @@ export function check_variant_sources(dirs: string[], project_root: string): Che
   const own = resolve(project_root, 'variants') + sep;
   const tmp = mkdtempSync(join(tmpdir(), 'variant-check-'));
   const api = new API({ cwd: project_root });
+  let snapshot: Snapshot | null = null;
   try {
     const files = new Map(dirs.map((d) => [d, ts_files(d)]));
     // the project's options; rootDirs lets a copied folder's ../../harness/variant.ts resolve
@@ -160,24 +215,28 @@ export function check_variant_sources(dirs: string[], project_root: string): Che
       files: [...files.values()].flat(),
       include: [],
     }));
-    const project = api.updateSnapshot({ openProject: config }).getProject(config);
+    snapshot = api.updateSnapshot({ openProject: config });
+    const project = snapshot.getProject(config);
     if (!project) throw new Error('the TypeScript API opened no project');
-    return dirs.map((dir) => {
+    return dirs.map((dir): CheckedFolder => {
+      const private_writes: string[] = [];
       for (const file of files.get(dir)!) {
         const sf = project.program.getSourceFile(file);
-        if (!sf) return { dir, error: `${shown_path(file)}:1:1: TypeScript could not read the file` };
+        if (!sf) return { dir, error: `${shown_path(file)}:1:1: TypeScript could not read the file`, private_writes };
         // a file that does not parse runs no code: loading it reports the error as before
-        if (project.program.getSyntacticDiagnostics(file).length) return { dir, error: null };
-        const broken = check_file(project, sf, dir);
-        if (broken) return { dir, error: broken };
+        if (project.program.getSyntacticDiagnostics(file).length) return { dir, error: null, private_writes };
+        const broken = check_file(project, sf, dir, private_writes);
+        if (broken) return { dir, error: broken, private_writes };
         if (!resolve(dir).startsWith(own)) {
           const semantic = project.program.getSemanticDiagnostics(file).find((d) => d.category === 1);
-          if (semantic) return { dir, error: diagnostic_at(sf, semantic) };
+          if (semantic) return { dir, error: diagnostic_at(sf, semantic), private_writes };
         }
       }
-      return { dir, error: null };
+      return { dir, error: null, private_writes };
     });
   } finally {
+    // disposed first: closing the API with a snapshot open makes tsgo print "context canceled"
+    snapshot?.dispose();
     api.close();
     rmSync(tmp, { recursive: true, force: true });
   }

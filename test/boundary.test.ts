@@ -237,6 +237,17 @@ describe('the module boundary', () => {
     expect(run_of(results('hostile'), 'local-process').verdict).toBe('pass');
   });
 
+  it('writes to core-private struct device fields are review findings at their place; the run still passes', () => {
+    const v = variant(results('hostile'), 'writes-private-field');
+    expect(v.verdict).toBe('works');
+    const mine = v.findings.filter((f) => f.kind === 'private-field-write').map((f) => f.message);
+    expect(mine).toEqual([
+      `${index('writes-private-field')}:${pos('writes-private-field', 'dev.driver = null')}: writes dev->driver, the bound driver (really_probe sets it)`,
+      `${index('writes-private-field')}:${pos('writes-private-field', 'dev.refcount += 0')}: writes dev->refcount, the kobject reference count (get_device/put_device own it)`,
+    ]);
+    for (const name of SHIPPED) expect(variant(results('hostile'), name).findings.filter((f) => f.kind === 'private-field-write')).toEqual([]);
+  });
+
   it('a --variants-root folder that does not type-check is a load error at the position tsc gives', () => {
     const v = variant(results('hostile'), 'bad-types');
     expect(v.verdict).toBe('error');
