@@ -9,6 +9,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 /** true when this is the JavaScript in build/, false under a TypeScript loader */
 export const COMPILED = import.meta.url.endsWith('.js');
@@ -52,6 +53,14 @@ async function import_typescript(url: string): Promise<unknown> {
   return import(url);
 }
 
+/** A folder outside any `"type": "module"` package is CommonJS, and Node keeps a CommonJS
+ *  module in require.cache by file name, whatever query the import's URL carries: its files are
+ *  dropped from the cache, so that each job gets a fresh instance (fresh statics) of them too. */
+function forget_commonjs(dir: string): void {
+  const cache = createRequire(import.meta.url).cache;
+  for (const file of Object.keys(cache)) if (file.startsWith(dir + sep)) delete cache[file];
+}
+
 function mtime(path: string): number {
   try { return statSync(path).mtimeMs; } catch { return -1; }
 }
@@ -84,5 +93,6 @@ export function compiled_variant(index: string, root = ROOT): string | null {
  *  loader thread cost each worker about a third of a CPU-second. */
 export function import_variant(index: string, nonce: number): Promise<unknown> {
   const js = COMPILED ? compiled_variant(index) : null;
+  if (!js) forget_commonjs(dirname(resolve(index)));
   return js ? import(`${pathToFileURL(js).href}?instance=${nonce}`) : import_typescript(`${pathToFileURL(index).href}?instance=${nonce}`);
 }

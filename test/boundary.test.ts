@@ -83,6 +83,8 @@ interface Job { args: string[]; run?: Run }
 const jobs = {
   hostile: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--scenarios', SCENARIO, '--out', out('hostile'), '--format', 'json'] },
   shipped: { args: ['--bench', 'off', '--scenarios', SCENARIO, '--out', out('shipped'), '--format', 'json'] },
+  // a folder outside any "type": "module" package is CommonJS to Node
+  commonjs: { args: ['--bench', 'off', '--variants-root', join(work, 'cjs', 'variants'), '--scenarios', SCENARIO, 'scenarios/qda-cdsp.yaml', 'test/fixtures/late-iommu.yaml', '--out', out('cjs'), '--format', 'json'] },
   by_folder: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--variants', 'folder-name', '--scenarios', SCENARIO, '--out', out('by-folder'), '--format', 'json'] },
 } satisfies Record<string, Job>;
 
@@ -99,6 +101,8 @@ beforeAll(async () => {
     const source = readFileSync(join(FIXTURES, name, 'index.ts'), 'utf8').replaceAll("'../../../../harness/", "'../../harness/");
     writeFileSync(join(HOSTILE, name, 'index.ts'), source);
   }
+  mkdirSync(join(work, 'cjs', 'variants', 'module-state'), { recursive: true });
+  writeFileSync(join(work, 'cjs', 'variants', 'module-state', 'index.ts'), readFileSync(join(FIXTURES, 'module-state', 'index.ts'), 'utf8').replaceAll("'../../../../harness/", "'../../harness/"));
   mkdirSync(join(HOSTILE, 'bad-types'));
   writeFileSync(join(HOSTILE, 'bad-types', 'index.ts'), BAD_TYPES);
   build_before = build_listing();
@@ -290,6 +294,13 @@ describe('the module boundary', () => {
   it("a variant that takes another folder's name once loaded is a load error; that folder runs as before", () => {
     const v = variant(results('hostile'), 'renames-itself');
     expect(v).toMatchObject({ verdict: 'error', load_error: `${index('renames-itself')}: the variant name 'dma-context-bus' belongs to the folder ${join(HOSTILE, 'dma-context-bus')}` });
+  });
+
+  it('a fresh module instance per job, also for a CommonJS folder of another --variants-root', () => {
+    const r = results('cjs');
+    expect(r.results.map((x) => [x.scenario, x.verdict, x.failures])).toEqual(r.results.map((x) => [x.scenario, 'pass', []]));
+    expect(r.results).toHaveLength(3);
+    expect(run_of(results('hostile'), 'module-state').verdict).toBe('pass');
   });
 
   it('the shipped variants have the verdicts and failures they have alone', () => {
