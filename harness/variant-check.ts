@@ -108,8 +108,11 @@ function names_global(project: Project, node: Node, dir: string): boolean {
 
 /** The struct device field an assignment target names, if it is a core-private one. */
 function private_field(project: Project, target: Node): string | null {
-  if (target.kind !== SyntaxKind.PropertyAccessExpression) return null;
-  const name = (target as unknown as { name: Node & { text: string } }).name;
+  let name: Node & { text: string };
+  if (target.kind === SyntaxKind.PropertyAccessExpression) name = (target as unknown as { name: Node & { text: string } }).name;
+  else if (target.kind === SyntaxKind.ElementAccessExpression) name = (target as unknown as { argumentExpression: Node & { text: string } }).argumentExpression;
+  else return null;
+  if (string_literal(name) === null && target.kind === SyntaxKind.ElementAccessExpression) return null;
   if (!CORE_PRIVATE.has(name.text)) return null;
   const sym = project.checker.getSymbolAtLocation(name);
   const declared_in_device = sym?.declarations.some((d) => String(d.path).endsWith(`${sep}kernel${sep}base${sep}device.ts`)) ?? false;
