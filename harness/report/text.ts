@@ -79,12 +79,25 @@ type CellOf = (r: Results, scenario: string, v: VariantInfo) => string;
 
 /** The scenario columns in groups that fit `width` beside the design and overall columns. */
 function scenario_groups(r: Results, lead: number, width: number, of: CellOf): number[][] {
-  const widest = Math.max(2, ...r.scenarios.flatMap((s) => r.variants.map((v) => of(r, s.id, v).length)));
-  const step = widest + CELL_GAP;
-  const per_line = Math.max(1, Math.floor((width - 2 - lead - GAP - 'overall'.length) / step));
+  // each column as wide as its widest cell; as many columns a line as fit beside the design
+  // and overall columns
+  const overall = Math.max('overall'.length, ...r.variants.map((v) => overall_cell(v).length));
+  const room = width - 2 - lead - GAP - overall;
   const groups: number[][] = [];
-  for (let i = 0; i < r.scenarios.length; i += per_line) groups.push([...Array(Math.min(per_line, r.scenarios.length - i)).keys()].map((k) => i + k));
-  return groups.length > 0 ? groups : [[]];
+  let group: number[] = [];
+  let used = 0;
+  r.scenarios.forEach((s, i) => {
+    const w = Math.max(scenario_key(i).length, ...r.variants.map((v) => of(r, s.id, v).length)) + CELL_GAP;
+    if (group.length > 0 && used + w > room) {
+      groups.push(group);
+      group = [];
+      used = 0;
+    }
+    group.push(i);
+    used += w;
+  });
+  if (group.length > 0 || groups.length === 0) groups.push(group);
+  return groups;
 }
 
 /** Designs as rows, scenarios as lettered columns (the key below), the overall verdict last.
