@@ -204,7 +204,9 @@ function unsupported(r: Results): string[] {
 function url(link: string): string[] {
   const text = clean(link).trim();
   if (text.length + 6 <= WIDTH) return [`      ${text}`];
-  return text.length <= WIDTH ? [text] : para(text);
+  // whole, even past WIDTH: a URL is the one thing a line may be longer for (text with spaces
+  // in it is no URL, and is wrapped)
+  return /\s/.test(text) ? para(text) : [text];
 }
 
 function variants(r: Results): string[] {
