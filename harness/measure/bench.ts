@@ -34,14 +34,20 @@ export type BenchMode = 'off' | 'quick' | 'full';
 /**
  * Per mode: the rounds, the workers a variant's rows are measured in (the rounds go round-robin
  * over them), and the time one pass gives each task. Two workers of the same code compile it
- * apart and lay their heaps out apart, and differ by about as much as two runs do (some 1%
- * on translate-hot, where the rounds of one worker differ by 0.3%): rounds spread over
- * workers give an interval that a next run's ratio lands in.
+ * apart and lay their heaps out apart: each keeps a level of its own (translate-cold-sparse
+ * 0.113, 0.127 and 0.140 in three workers of one run, each steady to 1% over its rounds), and
+ * that is most of what differs between two runs. An interval over the rounds of six workers
+ * holds the median of the next run's six about 9 times in 10 when the workers' levels are all
+ * that varies; over three, about 6 in 10 (88% measured: not all of it is the workers).
  */
 export const BENCH_MODES: Record<Exclude<BenchMode, 'off'>, { rounds: number; workers: number } & PassOptions> = {
-  quick: { rounds: 12, workers: 3, time_ms: 30, warmup_ms: 10 },
-  full: { rounds: 18, workers: 3, time_ms: 200, warmup_ms: 50 },
+  quick: { rounds: 12, workers: 6, time_ms: 30, warmup_ms: 10 },
+  full: { rounds: 18, workers: 6, time_ms: 200, warmup_ms: 50 },
 };
+
+/** A warm-up pass: short, as what settles the compiled code is the number of passes, not
+ *  their length. */
+const WARMUP_PASS: PassOptions = { time_ms: 10, warmup_ms: 5 };
 
 /**
  * The scenario whose device tree the scaling rows are measured on: the one that creates the
@@ -367,7 +373,7 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
     // warm-up rounds, not counted: the compiler's first choices and the fixtures' first
     // garbage collections belong to no round (translate-hot settles 1-2% below its first
     // two passes, from the third on)
-    for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, cfg, -1);
+    for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, WARMUP_PASS, -1);
     for (let r = 0; r < cfg.rounds; r++) {
       // a different variant goes first in each round
       for (let i = 0; i < all.length; i++) await pass(all[(i + r) % all.length]!, cfg, r);
