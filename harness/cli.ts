@@ -9,7 +9,7 @@ import type { Step } from './scenario/types.ts';
 import type { ScenarioDigest } from './scenario/digest.ts';
 import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
-import { make_dirs } from './report/report-set.ts';
+import { lock_holder, make_dirs } from './report/report-set.ts';
 import { PROJECT_ROOT } from './runtime.ts';
 import { cap_text, capped_result } from './measure/reply-caps.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
@@ -462,6 +462,11 @@ async function main(): Promise<number> {
       process.stderr.write(`compare: bad input; no report written; ${o.out} is as it was\n`);
       return results.exit_code;
     }
+    // another compare writing to the same --out: wait here, where Ctrl-C is still heard
+    for (let waited = 0; lock_holder(o.out) !== null && waited < 120_000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (intr.requested) throw new Interrupted([], `waiting for another compare writing to ${o.out}`);
+    }
     try {
       written = write_reports(o.out, results);
     } catch (e) {
@@ -476,7 +481,7 @@ async function main(): Promise<number> {
     return results.exit_code;
   } catch (e) {
     if (e instanceof Interrupted) {
-      const lines = [`compare: interrupted while ${e.stage}; not run:`, ...e.not_run.map((p) => `  ${p}`),
+      const lines = [`compare: interrupted while ${e.stage}${e.not_run.length ? '; not run:' : ' (every run was made)'}`, ...e.not_run.map((p) => `  ${p}`),
         `compare: no report written; ${o.out} is as it was`];
       process.stderr.write(`${lines.join('\n')}\n`);
       return signal_exit(intr.requested ?? 'SIGINT');

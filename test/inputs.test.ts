@@ -146,22 +146,38 @@ const empty = join(work, 'empty');
 const with_dir = join(work, 'with-dir');
 const kept = join(work, 'kept');
 const shared = join(work, 'shared');
+const locked = join(work, 'locked');
 const runs: Record<string, Run> = {};
+/** when the process holding `locked`'s lock ended, and when the compare waiting for it did */
+const lock_times = { holder_ended: 0, compare_ended: 0 };
+
+/** A compare writing to a directory whose lock a live process (sleep 20, longer than a run) holds. */
+async function locked_run(args: string[]): Promise<Run> {
+  mkdirSync(locked, { recursive: true });
+  const holder = spawn('sleep', ['20']);
+  writeFileSync(join(locked, '.compare-lock'), String(holder.pid));
+  const ended = new Promise<void>((r) => holder.on('exit', () => { lock_times.holder_ended = performance.now(); r(); }));
+  const run = await cli([...args, '--out', locked]);
+  lock_times.compare_ended = performance.now();
+  await ended;
+  return run;
+}
 
 beforeAll(async () => {
   mkdirSync(empty, { recursive: true });
   mkdirSync(join(with_dir, 'not-a-file.yaml'), { recursive: true });
   write_reports(kept, sample_results());
   const one = ['--variants', 'dma-context-bus', '--scenarios'];
-  const [a, b, c, d, e] = await Promise.all([
+  const [a, b, c, d, e, f] = await Promise.all([
     cli([...one, empty, '--out', kept]),
     cli([...one, with_dir, GOOD, '--out', kept]),
     cli([...one, GOOD, '--out', '/proc/self/reports']),
     // two compares sharing --out
     cli([...one, GOOD, '--out', shared, '--format', 'json']),
     cli(['--variants', 'iris-vpu-bus', '--scenarios', GOOD, '--out', shared, '--format', 'json']),
+    locked_run([...one, GOOD]),
   ]);
-  Object.assign(runs, { empty: a, with_dir: b, proc: c, shared_a: d, shared_b: e });
+  Object.assign(runs, { empty: a, with_dir: b, proc: c, shared_a: d, shared_b: e, locked: f });
 }, 180_000);
 
 describe('the CLI on bad input: exit 2 with a position, the previous reports kept', () => {
@@ -196,6 +212,12 @@ describe('the CLI on bad input: exit 2 with a position, the previous reports kep
 });
 
 describe('two compares sharing --out', () => {
+  it('a compare waits while another live one holds the lock, then writes its whole set', () => {
+    expect(runs['locked']!.code).toBe(0);
+    expect(lock_times.compare_ended).toBeGreaterThan(lock_times.holder_ended);
+    expect(readdirSync(locked).sort()).toEqual(['details.txt', 'results.json', 'summary.md', 'summary.txt']);
+  });
+
   it('both finish, and the directory holds one whole set: the last writer\'s', () => {
     const a = runs['shared_a']!;
     const b = runs['shared_b']!;

@@ -58,6 +58,13 @@ function sleep_ms(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The pid of a live compare holding the directory's lock, or null. */
+export function lock_holder(dir: string): number | null {
+  let holder = NaN;
+  try { holder = Number(readFileSync(join(dir, LOCK), 'utf8')); } catch { return null; }
+  return Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder) ? holder : null;
+}
+
 /** Take the directory's lock (waiting while a live compare holds it); returns its release. */
 function lock(dir: string): () => void {
   const path = join(dir, LOCK);
