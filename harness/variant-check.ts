@@ -106,17 +106,20 @@ function names_global(project: Project, node: Node, dir: string): boolean {
   return !sym.declarations.some((d) => String(d.path).startsWith(resolve(dir) + sep));
 }
 
-/** The struct device field an assignment target names, if it is a core-private one. */
-function private_field(project: Project, target: Node): string | null {
-  let name: Node & { text: string };
-  if (target.kind === SyntaxKind.PropertyAccessExpression) name = (target as unknown as { name: Node & { text: string } }).name;
-  else if (target.kind === SyntaxKind.ElementAccessExpression) name = (target as unknown as { argumentExpression: Node & { text: string } }).argumentExpression;
-  else return null;
-  if (string_literal(name) === null && target.kind === SyntaxKind.ElementAccessExpression) return null;
-  if (!CORE_PRIVATE.has(name.text)) return null;
+/** Is the property `name` names declared in the kernel model's file `file` (under harness/kernel/)? */
+function kernel_property(project: Project, name: Node, file: string): boolean {
   const sym = project.checker.getSymbolAtLocation(name);
-  const declared_in_device = sym?.declarations.some((d) => String(d.path).endsWith(`${sep}kernel${sep}base${sep}device.ts`)) ?? false;
-  return declared_in_device ? name.text : null;
+  return sym?.declarations.some((d) => String(d.path).endsWith(`${sep}harness${sep}kernel${sep}${file}`)) ?? false;
+}
+
+/** The struct device field an assignment target names (dev.f or dev['f']), if it is a
+ *  core-private one. */
+function private_field(project: Project, target: Node): string | null {
+  const t = target as unknown as { name?: Node & { text: string }; argumentExpression?: Node & { text: string } };
+  const name = target.kind === SyntaxKind.PropertyAccessExpression ? t.name
+    : target.kind === SyntaxKind.ElementAccessExpression && string_literal(t.argumentExpression) !== null ? t.argumentExpression : undefined;
+  if (!name || !CORE_PRIVATE.has(name.text)) return null;
+  return kernel_property(project, name, join('base', 'device.ts')) ? name.text : null;
 }
 
 function is_assignment(op: SyntaxKind): boolean {
@@ -163,12 +166,10 @@ function check_file(project: Project, sf: SourceFile, dir: string, writes: strin
       case SyntaxKind.CallExpression:
         if ((node as unknown as { expression: Node }).expression.kind === SyntaxKind.ImportKeyword) found = `${at(sf, node)}: import(): a kernel module cannot load code at run time`;
         break;
-      case SyntaxKind.ImportType:
-        break;
       case SyntaxKind.PropertyAccessExpression: {
-        const name = (node as unknown as { name: { text: string } }).name.text;
-        if (PROTOTYPE_KEYS.has(name)) found = `${at(sf, node)}: touches '${name}': a variant must not reach or change any prototype (a C struct has none to patch)`;
-        else if (name === 'priv') found = `${at(sf, node)}: reaches '.priv', an IOMMU driver's private data (its struct arm_smmu_device, and through it the kernel's state)`;
+        const name = (node as unknown as { name: Node & { text: string } }).name;
+        if (PROTOTYPE_KEYS.has(name.text)) found = `${at(sf, node)}: touches '${name.text}': a variant must not reach or change any prototype (a C struct has none to patch)`;
+        else if (name.text === 'priv' && kernel_property(project, name, join('iommu', 'iommu-types.ts'))) found = `${at(sf, name)}: reaches '.priv', an IOMMU driver's private data (its struct arm_smmu_device, and through it the kernel's state)`;
         break;
       }
       case SyntaxKind.ElementAccessExpression: {
@@ -183,6 +184,7 @@ function check_file(project: Project, sf: SourceFile, dir: string, writes: strin
         break;
       }
     }
+    // a type-level import(...) names types only, and is erased
     if (!found && node.kind !== SyntaxKind.ImportType) node.forEachChild(visit);
   };
   visit(sf);

@@ -227,6 +227,7 @@ describe('the module boundary', () => {
     ['uses-eval', 'eval(', "uses 'eval', eval (a module cannot compile code at run time)"],
     ['uses-globalthis', 'globalThis', "uses 'globalThis', the global object (a module sees only exported symbols)"],
     ['function-ctor', '[].constructor', "touches 'constructor': a variant must not reach or change any prototype (a C struct has none to patch)"],
+    ['log-off', 'priv as', "reaches '.priv', an IOMMU driver's private data (its struct arm_smmu_device, and through it the kernel's state)"],
     ['typed-arrays', 'Uint8Array(', "uses 'Uint8Array', Uint8Array (typed-array memory escapes the per-job memory limit; a module allocates through the kernel)"],
   ];
   for (const [name, needle, message] of refused) {
