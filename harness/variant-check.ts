@@ -191,6 +191,14 @@ function check_file(project: Project, sf: SourceFile, dir: string, writes: strin
   return found;
 }
 
+/** A file of the folder that is neither TypeScript nor Markdown: it would escape this check
+ *  (a .js file can be imported as well as a .ts one). */
+function foreign_file(dir: string): string | null {
+  const other = readdirSync(resolve(dir), { recursive: true, withFileTypes: true })
+    .find((e) => e.isFile() && !e.name.endsWith('.ts') && !e.name.endsWith('.md'));
+  return other ? join(other.parentPath, other.name) : null;
+}
+
 function ts_files(dir: string): string[] {
   return readdirSync(resolve(dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
@@ -225,6 +233,8 @@ export function check_variant_sources(dirs: string[], project_root: string): Che
     if (!project) throw new Error('the TypeScript API opened no project');
     return dirs.map((dir): CheckedFolder => {
       const private_writes: string[] = [];
+      const foreign = foreign_file(dir);
+      if (foreign) return { dir, error: `${shown_path(foreign)}:1:1: a variant folder holds TypeScript and Markdown only; this file would escape the source check`, private_writes };
       for (const file of files.get(dir)!) {
         const sf = project.program.getSourceFile(file);
         if (!sf) return { dir, error: `${shown_path(file)}:1:1: TypeScript could not read the file`, private_writes };

@@ -97,7 +97,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
   cpSync(join(ROOT, 'variants'), HOSTILE, { recursive: true });
   for (const name of readdirSync(FIXTURES)) {
-    mkdirSync(join(HOSTILE, name));
+    cpSync(join(FIXTURES, name), join(HOSTILE, name), { recursive: true });
     const source = readFileSync(join(FIXTURES, name, 'index.ts'), 'utf8').replaceAll("'../../../../harness/", "'../../harness/");
     writeFileSync(join(HOSTILE, name, 'index.ts'), source);
   }
@@ -237,6 +237,13 @@ describe('the module boundary', () => {
       expect(r.results.filter((x) => x.variant === name)).toEqual([]);
     });
   }
+
+  it('a folder holding a JavaScript file beside its TypeScript is a load error naming the file', () => {
+    expect(variant(results('hostile'), 'js-sidecar')).toMatchObject({
+      verdict: 'error',
+      load_error: `${join(HOSTILE, 'js-sidecar', 'helper.js')}:1:1: a variant folder holds TypeScript and Markdown only; this file would escape the source check`,
+    });
+  });
 
   it('a local variable that happens to be named process is no global: the folder runs', () => {
     expect(run_of(results('hostile'), 'local-process').verdict).toBe('pass');
