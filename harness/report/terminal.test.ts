@@ -43,13 +43,19 @@ describe('format_terminal', () => {
 });
 
 describe('a table with a column per design', () => {
-  it('is drawn with a row per design when its columns cannot fit the width', () => {
+  it('is drawn with a row per design', () => {
     const r = sample_results();
     const extra = Array.from({ length: 12 }, (_v, i) => `design-number-${i}`);
+    r.variants.push(...extra.map((name) => ({ ...r.variants[0]!, name })));
     r.scaling = extra.map((variant) => ({ ...r.scaling[0]!, variant }));
     const out = format_terminal(r);
     expect(widest(out)).toBeLessThanOrEqual(DEFAULT_WIDTH);
     const scaling = out.slice(out.indexOf('\nScaling'), out.indexOf('\n\n', out.indexOf('\nScaling') + 1));
     for (const name of extra) expect(scaling).toMatch(new RegExp(`║ ${name} +│`));
+    // the benchmark table of the sample, too: a row per design
+    const sample = format_terminal(sample_results());
+    const perf = sample.slice(sample.indexOf('\nPerformance'), sample.indexOf('\nScaling'));
+    expect(perf).toMatch(/║ benchmark +│ flat-lookup +│/);
+    expect(perf).toMatch(/║ dma-context-bus +│ /);
   });
 });

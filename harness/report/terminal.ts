@@ -22,8 +22,10 @@ export const DEFAULT_WIDTH = 100;
 /** Narrowest a column is squeezed to before the table stops shrinking. */
 const MIN_COL = 6;
 
-/** The width the current report is drawn at (set by format_terminal for the renderers). */
+/** The width the current report is drawn at, and its designs' names (set by format_terminal
+ *  for the renderers). */
 let WRAP = DEFAULT_WIDTH;
+let DESIGNS: ReadonlySet<string> = new Set();
 
 /** Width of a `table` drawing with columns of these content widths: "| a | b |". */
 function drawn_width(widths: number[]): number {
@@ -51,12 +53,15 @@ function draw(rows: Cell[][], _text: number[] = []): string {
   }).trimEnd();
 }
 
-/** A table too wide for WRAP even with its columns at MIN_COL, and with more columns than
- *  rows (a column per design), is drawn the other way round: a row per design. */
+/** A table with a column per design (the performance tables) is drawn the other way round,
+ *  a row per design, when that way its columns fit WRAP; so is any table too wide for WRAP even
+ *  with its columns at MIN_COL that has more columns than rows. */
 function fitting_way_round(rows: string[][]): string[][] {
   const columns = rows[0]!.length;
-  if (drawn_width(Array(columns).fill(MIN_COL)) <= WRAP || rows.length >= columns) return rows;
-  return rows[0]!.map((_c, i) => rows.map((row) => row[i]!));
+  const fits = (n: number): boolean => drawn_width(Array(n).fill(MIN_COL)) <= WRAP;
+  const design_columns = rows[0]!.filter((h) => DESIGNS.has(h)).length >= 2;
+  const turn = design_columns ? fits(rows.length) : !fits(columns) && rows.length < columns;
+  return turn ? rows[0]!.map((_c, i) => rows.map((row) => row[i]!)) : rows;
 }
 
 function cost_row(v: VariantInfo): Cell[] {
@@ -115,6 +120,7 @@ function review(r: Results): string {
 
 export function format_terminal(r: Results, width: number = DEFAULT_WIDTH): string {
   WRAP = Math.max(40, width);
+  DESIGNS = new Set(r.variants.map((v) => v.name));
   const parts = [
     failure_list(r),
     cost_table(r),
