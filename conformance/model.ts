@@ -203,6 +203,8 @@ function look(r: Run, o: StepObservation): void {
 function step(r: Run, op: CaseOp): StepObservation {
   const { sym, c } = r;
   const o = empty_step(op);
+  // a device that could not be added has no later steps: all nulls, as in the C
+  if (!r.dev && (op === 'configure' || op === 'group_remove' || op === 'delete')) return o;
   switch (op) {
     case 'driver_register': {
       const bus = c.kind === 'listed-bus' ? r.buses.listed : r.buses.unlisted;

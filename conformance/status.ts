@@ -9,6 +9,8 @@ export interface ConformanceStatus {
   kernel: string;
   /** the recording's date, YYYY-MM-DD */
   recorded: string;
+  /** the cases the model does not agree on, by name */
+  disagreeing: string[];
 }
 
 /** Runs the model's cases against the committed observations ("agrees with Linux 7.3.4 on
@@ -21,5 +23,6 @@ export function conformance_status(): ConformanceStatus {
     total: verdicts.length,
     kernel: obs.provenance.kernel,
     recorded: obs.provenance.date,
+    disagreeing: verdicts.filter((v) => !v.agrees).map((v) => v.case.name),
   };
 }

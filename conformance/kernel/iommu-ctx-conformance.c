@@ -411,6 +411,11 @@ static void conf_step(struct conf_run *r, enum conf_op op)
 	struct conf_obs o = { .group = -1, .dev_iommu = -1, .probe_group = -1 };
 	u32 sid = r->c->sid;
 
+	/* a device that could not be added has no later steps: all nulls */
+	if (!r->dev && (op == CONF_CONFIGURE || op == CONF_GROUP_REMOVE || op == CONF_DELETE)) {
+		conf_print(r, op, &o);
+		return;
+	}
 	switch (op) {
 	case CONF_DRIVER_REGISTER:
 		r->drv = r->c->kind == CONF_LISTED_BUS ? &conf_listed_drv : &conf_unlisted_drv;
