@@ -297,6 +297,12 @@ function interrupted(intr: Interrupt): Promise<'interrupted'> {
   });
 }
 
+/** The terminal's width when stdout is one that says it (a pty may report 0), else undefined:
+ *  the terminal report is then 100 columns wide. */
+function terminal_width(): number | undefined {
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
 /** A status line on a terminal (stderr), rewritten in place; null clears it. Nothing when
  *  stderr is not a terminal: a log or a pipe gets no carriage returns. */
 function status_line(): (text: string | null) => void {
@@ -357,9 +363,14 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     let scaling: ScalingRow[] = [];
     if (o.bench !== 'off') {
       const { run_benchmarks, previous_rows } = await import('./measure/bench.ts');
-      show(`compare: benchmarks (--bench ${o.bench}) running, one worker per design`);
+      // the status line counts the seconds, so that a long benchmark is seen to be alive
+      const started = Date.now();
+      const tick = () => show(`compare: benchmarks (--bench ${o.bench}) running, one worker per design: ${Math.round((Date.now() - started) / 1000)} s`);
+      tick();
+      const ticking = process.stderr.isTTY ? setInterval(tick, 1000) : null;
       // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
-      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out)), interrupted(intr)]);
+      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out)), interrupted(intr)])
+        .finally(() => { if (ticking) clearInterval(ticking); });
       // let a signal that came while this thread was busy reach its handler first
       await new Promise((r) => setImmediate(r));
       if (done === 'interrupted' || intr.requested) throw new Interrupted(['the benchmarks (every scenario x variant ran)'], 'benchmarking');
@@ -457,7 +468,7 @@ async function main(): Promise<number> {
     let written: string[] = [];
     if (results.errors.length) {
       // bad input: the terminal gets the report, the previous reports stay as they were
-      process.stdout.write(format_report(results, o.format, process.stdout.isTTY ? process.stdout.columns : undefined));
+      process.stdout.write(format_report(results, o.format, terminal_width()));
       for (const e of results.errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
       process.stderr.write(`compare: bad input; no report written; ${o.out} is as it was\n`);
       return results.exit_code;
@@ -473,7 +484,7 @@ async function main(): Promise<number> {
       process.stderr.write(`compare: cannot write reports to ${o.out}: ${e instanceof Error ? e.message : String(e)}\n`);
       return 2;
     }
-    process.stdout.write(format_report(results, o.format, process.stdout.isTTY ? process.stdout.columns : undefined));
+    process.stdout.write(format_report(results, o.format, terminal_width()));
     // the paths end the terminal report; another format's stdout is that report alone
     if (o.format === 'text') process.stdout.write(`\nReports written:\n${written.map((p) => `  ${p}\n`).join('')}`);
     else process.stderr.write(`compare: reports written: ${written.join(', ')}\n`);
