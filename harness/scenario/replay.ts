@@ -135,12 +135,16 @@ function client_driver_name(node: device_node): string {
   return node.properties.get('compatible')?.strings?.[0] ?? node.name;
 }
 
+/** The client driver the harness plays: another module's `static struct platform_driver`,
+ *  frozen, so that no design can change what its probe and remove do. */
 function client_driver(st: ReplayState, parent: ReplayParent): device_driver {
   const compat = parent.driver_name;
-  return {
+  const of_match_table = [compat];
+  Object.freeze(of_match_table);
+  return Object.freeze<device_driver>({
     name: compat,
     bus: st.k.platform_bus_type,
-    of_match_table: [compat],
+    of_match_table,
     // a design with a probe hook makes its contexts here, as host1x does
     probe: (dev) => (st.variant.probe ? call_variant(st, 'probe', () => st.variant.probe!(st.syms, dev)) : 0),
     // the driver's remove unmaps its buffers and destroys its contexts, newest first, then
@@ -152,7 +156,7 @@ function client_driver(st: ReplayState, parent: ReplayParent): device_driver {
       }
       if (st.variant.remove) call_variant(st, 'remove', () => st.variant.remove!(st.syms, dev));
     },
-  };
+  });
 }
 
 function step_iommu_register(st: ReplayState, step: Step & { kind: 'iommu_register' }): void {
