@@ -43,6 +43,7 @@ export function build_if_stale(root) {
   const stamp = join(root, 'build', '.stamp');
   const src = { files: [], newest: -1 };
   sources(root, 'harness', src);
+  sources(root, 'conformance', src);
   sources(root, 'variants', src);
   const listing = src.files.sort().join('\n');
   const configs = ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.variants.json', 'package-lock.json'].map((f) => mtime(join(root, f)));

@@ -437,6 +437,17 @@ function quiet_on_closed_pipe(): void {
   });
 }
 
+/** The model's conformance cases replayed against the committed real-kernel observations
+ *  (a third of a second); null when they cannot be read. */
+async function conformance_summary(): Promise<Results['conformance']> {
+  try {
+    const { conformance_status } = await import('../conformance/status.ts');
+    return conformance_status();
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<number> {
   quiet_on_closed_pipe();
   let o: Options;
@@ -463,6 +474,7 @@ async function main(): Promise<number> {
   reports.catch(() => {});
   try {
     const results = await compare(o, intr);
+    results.conformance = await conformance_summary();
     if (o.claims !== null) (await import('./report/claims.ts')).attach_claims(results, o.claims);
     const { format_report, write_reports } = await reports;
     let written: string[] = [];

@@ -163,6 +163,18 @@ export interface ScalingRow {
 
 export interface InputError { file: string; line: number; col: number; message: string }
 
+/** The model's cases against the committed observations of a real kernel (conformance/status.ts). */
+export interface ConformanceSummary {
+  agree: number;
+  total: number;
+  /** "Linux 7.3.4" */
+  kernel: string;
+  /** the recording's date, YYYY-MM-DD */
+  recorded: string;
+  /** the cases it does not agree on */
+  disagreeing: string[];
+}
+
 /** One claim of the review threads (claims/ledger.yaml) and what this run's results say of it
  *  (harness/report/claims.ts). */
 export interface ClaimOutcome {
@@ -191,4 +203,7 @@ export interface Results {
   exit_code: number;
   /** the claims ledger judged against these results; absent when no ledger was read */
   claims?: ClaimOutcome[];
+  /** how far the model agrees with a real kernel's recorded observations (conformance/);
+   *  absent when they were not read */
+  conformance?: ConformanceSummary | null;
 }

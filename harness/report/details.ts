@@ -4,7 +4,7 @@
 // designs' series. Plain ASCII, no line over 80 columns, nothing that changes between two
 // runs on the same Results.
 
-import { needs_legend, needs_lines, review_lines } from './review.ts';
+import { conformance_line, needs_legend, needs_lines, review_lines } from './review.ts';
 import { getBorderCharacters, table } from 'table';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
@@ -259,6 +259,7 @@ export function format_details(r: Results): string {
   const sections = [
     para(`IOMMU context devices: ${r.variants.length} designs on ${r.scenarios.length} scenarios`),
     para(`Kernel: ${r.kernel}`),
+    conformance_line(r) ? para(conformance_line(r)!) : [],
     findings_section(r),
     verdict_matrix(r),
     kernel_needs(r),

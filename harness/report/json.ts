@@ -167,6 +167,7 @@ export function json_results(r: Results) {
     errors: r.errors.map(input_error),
     exit_code: r.exit_code,
     claims: (r.claims ?? []).map((c) => ({ id: c.id, claim: c.claim, who: c.who, link: c.link, status: c.status, evidence: c.evidence })),
+    conformance: r.conformance ? { agree: r.conformance.agree, total: r.conformance.total, kernel: r.conformance.kernel, recorded: r.conformance.recorded, disagreeing: [...r.conformance.disagreeing] } : null,
   };
 }
 

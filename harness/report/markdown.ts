@@ -3,7 +3,7 @@
 // evidence and links, findings, coverage, design cost, performance, every failure, and each
 // variant's patch series with links.
 
-import { finding_lines, needs_legend, per_driver_line } from './review.ts';
+import { conformance_line, finding_lines, needs_legend, per_driver_line } from './review.ts';
 import type { Results, VariantInfo } from '../measure/results.ts';
 import {
   BASELINE, COVERAGE_HEADER, MEMORY_INTRO, SCALING_INTRO, UNEXPECTED_LEGEND, any_marked, chart_rows,
@@ -172,7 +172,7 @@ function review(r: Results): string[] {
 /** reports/summary.md */
 export function format_markdown(r: Results): string {
   const sections = [
-    ['# IOMMU context devices: comparison', '', `Kernel: ${md(r.kernel)}`],
+    ['# IOMMU context devices: comparison', '', `Kernel: ${md(r.kernel)}`, ...(conformance_line(r) ? ['', md(conformance_line(r)!)] : [])],
     designs(r),
     verdicts(r),
     claims(r),

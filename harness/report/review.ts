@@ -50,3 +50,11 @@ export function review_lines(r: Results): string[] {
   }
   return out;
 }
+
+/** "The model agrees with Linux 7.3.4 on 13/13 cases (recorded DATE)", or null. */
+export function conformance_line(r: Results): string | null {
+  const c = r.conformance;
+  if (!c) return null;
+  const off = c.disagreeing.length ? `; it disagrees on ${c.disagreeing.join(', ')}` : '';
+  return `Conformance: the model agrees with ${c.kernel} on ${c.agree}/${c.total} cases (recorded ${c.recorded}; npm run conformance re-checks it)${off}`;
+}
