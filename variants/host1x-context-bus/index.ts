@@ -158,8 +158,8 @@ const variant: Variant = {
     const err = k.bus_register(s.host1x_context_device_bus_type);
     if (err < 0) k.dev_err(null, `bus type registration failed: ${err}`);
     k.EXPORT_SYMBOL_GPL('host1x_context_device_bus_type');
-    // already in mainline's iommu_buses[] (under CONFIG_TEGRA_HOST1X_CONTEXT_BUS): not a new edit
-    k.iommu_buses_add(s.host1x_context_device_bus_type, 'CONFIG_TEGRA_HOST1X_CONTEXT_BUS, in mainline since 6.1');
+    // mainline's own iommu_buses[] slot (CONFIG_TEGRA_HOST1X_CONTEXT_BUS): not a new edit
+    k.iommu_buses_add(s.host1x_context_device_bus_type, 'CONFIG_TEGRA_HOST1X_CONTEXT_BUS, mainline');
   },
   probe(k, parent) {
     // host1x_probe() makes the list; the driver binds to host1x only
