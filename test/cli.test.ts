@@ -277,7 +277,7 @@ describe('the shipped scenarios (--bench off)', () => {
     expect(res.errors).toEqual([]);
   });
 
-  it('dma-context-bus and iris-vpu-bus pass every scenario with every context probed and released', () => {
+  it('dma-context-bus and iris-vpu-bus pass every scenario they serve with every context probed and released (iris-vpu-bus maps contexts only through an iommu-map: child-node contexts are unsupported)', () => {
     const res = r();
     for (const name of WORKING) {
       const v = res.variants.find((x) => x.name === name)!;
@@ -285,6 +285,7 @@ describe('the shipped scenarios (--bench off)', () => {
       expect(v.verdict).toBe('works');
       for (const scn of SHIPPED) {
         const run = run_of(res, scn, name);
+        if (run.verdict === 'unsupported' && name === 'iris-vpu-bus') continue;
         expect(run.verdict, `${scn} x ${name}: ${JSON.stringify(run.failures[0])}`).toBe('pass');
         expect(run.failures).toEqual([]);
         expect(run.coverage.contexts).toBeGreaterThan(0);
