@@ -59,3 +59,17 @@ describe('a table with a column per design', () => {
     expect(perf).toMatch(/║ dma-context-bus +│ /);
   });
 });
+
+describe('a table too wide either way round', () => {
+  it('is drawn as several tables, each with the first column', () => {
+    const r = sample_results();
+    const designs = Array.from({ length: 14 }, (_v, i) => `design-${i}`);
+    r.variants.push(...designs.map((name) => ({ ...r.variants[0]!, name })));
+    r.scenarios.push(...designs.map((d, i) => ({ id: `scenario-${i}`, file: `scenarios/s${i}.yaml`, summary: d })));
+    r.results.push(...designs.flatMap((variant) => r.scenarios.map((s) => ({ ...r.results[0]!, variant, scenario: s.id, peak_heap_mb: 12 }))));
+    const out = format_terminal(r);
+    expect(widest(out)).toBeLessThanOrEqual(DEFAULT_WIDTH);
+    const memory = out.slice(out.indexOf('\nPeak memory'), out.indexOf('\n\n', out.indexOf('\nPeak memory') + 1));
+    expect(memory.split('\n').filter((l) => l.startsWith('╔')).length).toBeGreaterThan(1);
+  });
+});

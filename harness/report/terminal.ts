@@ -47,10 +47,22 @@ function draw(rows: Cell[][], _text: number[] = []): string {
     if (widths[widest]! <= MIN_COL) break;
     widths[widest]!--;
   }
-  return table(clean, {
-    columns: widths.map((width) => ({ width, wrapWord: true })),
+  // still too wide with every column at its narrowest: the first column, then as many of the
+  // others as fit, in as many tables as it takes
+  const tables: number[][] = [];
+  let group: number[] = [];
+  for (let c = 1; c < widths.length; c++) {
+    if (group.length > 0 && drawn_width([widths[0]!, ...group.map((g) => widths[g]!), widths[c]!]) > WRAP) {
+      tables.push(group);
+      group = [];
+    }
+    group.push(c);
+  }
+  tables.push(group);
+  return tables.map((cols) => table(clean.map((row) => [row[0]!, ...cols.map((c) => row[c]!)]), {
+    columns: [0, ...cols].map((c) => ({ width: widths[c]!, wrapWord: true })),
     drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
-  }).trimEnd();
+  }).trimEnd()).join('\n');
 }
 
 /** A table with a column per design (the performance tables) is drawn the other way round,
