@@ -73,6 +73,8 @@ export interface BenchOutcome { rows: BenchRow[]; scaling: ScalingRow[] }
 const SETUP_LIMIT_MS = 180_000;
 /** passes of every worker before the counted rounds */
 const WARMUP_ROUNDS = 2;
+/** the scaling rows are measured in one round of this many */
+const SCALING_EVERY = 2;
 
 // ---------------------------------------------------------------------------------------------
 // What to measure where
@@ -375,8 +377,10 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
     // two passes, from the third on)
     for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, WARMUP_PASS, -1);
     for (let r = 0; r < cfg.rounds; r++) {
-      // a different variant goes first in each round
-      for (let i = 0; i < all.length; i++) await pass(all[(i + r) % all.length]!, cfg, r);
+      // a different variant goes first in each round; the scaling rows, whose pairs are two
+      // batches of one worker, every other round
+      const turn = all.filter((m) => m.workers.length > 1 || r % SCALING_EVERY === 0);
+      for (let i = 0; i < turn.length; i++) await pass(turn[(i + r) % turn.length]!, cfg, r);
     }
   } finally {
     for (const m of all) stop(m);

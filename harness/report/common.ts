@@ -6,7 +6,7 @@ import { NEEDS_MARK } from './review.ts';
 import type {
   BenchRow, Coverage, Failure, Results, RunResult, Verdict, VariantInfo,
 } from '../measure/results.ts';
-import { bench_ties as measure_ties, measured } from '../measure/bench-stats.ts';
+import { bench_ties as measure_ties, floor_speeds, measured } from '../measure/bench-stats.ts';
 
 /** The benchmark every ratio is taken against (harness/measure). */
 export const BASELINE = 'flat-lookup';
@@ -471,7 +471,7 @@ export function perf_notes(r: Results): string[] {
     const tied = rows.filter((b) => b.ties.length > 0).map((b) => b.variant);
     if (tied.length > 1) out.push(`${name}: ${tied.join(' and ')} tie (their intervals overlap)`);
   }
-  out.push(...floor_notes(r), ...run_to_run_note(r));
+  out.push(...floor_notes(r), ...split_row_notes(r), ...run_to_run_note(r));
   for (const s of r.scaling) {
     if (s.note === null && !(s.cost_ratio <= s.goal)) out.push(`${s.name}: cost ratio ${s.cost_ratio.toFixed(2)} for ${s.variant} is above the goal of ${s.goal}`);
   }
@@ -487,6 +487,18 @@ function floor_notes(r: Results): string[] {
     const [kept, other] = row.floor_speeds.map(format_ns) as [string, string];
     out.push(`${BASELINE} ran at two speeds in the workers of ${v}: ${kept} and ${other} per operation; `
       + `only the rounds at ${kept}, the more common, count`);
+  }
+  return out;
+}
+
+/** Rows whose rounds split into two levels (the same test as the floor's two speeds): their
+ *  median may fall at either from one run to the next. */
+function split_row_notes(r: Results): string[] {
+  const out: string[] = [];
+  for (const b of r.bench) {
+    if (!measured(b) || b.name === BASELINE) continue;
+    const levels = floor_speeds(b.rounds).speeds;
+    if (levels.length > 1) out.push(`${b.name} of ${b.variant}: its rounds split into two levels, ${levels.map(format_ratio).join(' and ')}`);
   }
   return out;
 }
