@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { BenchRow, RunResult } from './results.ts';
 import { load_scenario, load_scenario_file } from '../scenario/load.ts';
 import { scenario_digest } from '../scenario/digest.ts';
-import { not_verified, rows_scenario, run_benchmarks, variant_rows, variant_scaling, type Measured } from './bench.ts';
+import { not_verified, previous_rows, rows_scenario, run_benchmarks, variant_rows, variant_scaling, type Measured } from './bench.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bench_ties, floor_speeds, inside, median, percentile, round_interval, summarize } from './bench-stats.ts';
 import { ROWS, run_pass, type Prepared, type TaskPass } from './bench-tasks.ts';
 
@@ -186,6 +189,20 @@ describe('ties and statistics', () => {
     expect(inside(0.7, { ratio_low: 0.68, ratio_high: 0.72 })).toBe(true);
     expect(inside(0.75, { ratio_low: 0.68, ratio_high: 0.72 })).toBe(false);
     expect(inside(0.7, undefined)).toBeNull();
+  });
+
+  it('the previous run\'s rows come from the results.json of the output directory, or none', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-prev-'));
+    try {
+      expect(previous_rows(dir)).toEqual([]);
+      const hot = { name: 'translate-hot', variant: 'a', scenario: 's', ratio_low: 0.7, ratio_high: 0.75 };
+      writeFileSync(join(dir, 'results.json'), JSON.stringify({ bench: [hot, { name: 'old-format', variant: 'a', scenario: 's', ratio_min: 1 }] }));
+      expect(previous_rows(dir)).toEqual([hot]);
+      writeFileSync(join(dir, 'results.json'), '{ not json');
+      expect(previous_rows(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('percentiles interpolate between ranks; the interval is the central 90%', () => {
