@@ -5,6 +5,8 @@
 // API (`typescript/unstable/sync`), which runs that compiler as a child process and hands back
 // the syntax tree and a checker: the checks read that tree, not the text. The folders of
 // another --variants-root are also type-checked with the project's tsconfig.json.
+import child_process from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -207,6 +209,31 @@ function ts_files(dir: string): string[] {
 }
 
 /**
+ * Run `make` with the compiler's child process spawned with its stderr closed. The API hands
+ * tsgo our stderr, and tsgo, stopped by api.close() while some work of its own is in flight,
+ * prints "context canceled" there now and then (about one check in twenty): noise in a report
+ * a test holds line by line. Everything the check needs comes back over the API's pipe. The
+ * API imports spawn by name, which syncBuiltinESMExports() updates; nothing else runs on this
+ * thread meanwhile, and the original is back before this returns.
+ */
+function with_quiet_compiler<T>(make: () => T): T {
+  const spawn = child_process.spawn;
+  const quiet = (command: string, args: readonly string[], options: child_process.SpawnOptions): child_process.ChildProcess => {
+    const given = options.stdio;
+    const stdio: child_process.StdioOptions = Array.isArray(given) ? [given[0], given[1], 'ignore', ...given.slice(3)] : [given ?? 'pipe', given ?? 'pipe', 'ignore'];
+    return spawn(command, args, { ...options, stdio });
+  };
+  child_process.spawn = quiet as unknown as typeof child_process.spawn;
+  syncBuiltinESMExports();
+  try {
+    return make();
+  } finally {
+    child_process.spawn = spawn;
+    syncBuiltinESMExports();
+  }
+}
+
+/**
  * Check every variant folder's TypeScript: the module rules for all, and, for folders outside
  * `project_root/variants/` (which `npm test` type-checks), the project's type rules too.
  * `project_root` holds tsconfig.json and harness/variant.ts.
@@ -215,7 +242,7 @@ export function check_variant_sources(dirs: string[], project_root: string): Che
   if (!dirs.length) return [];
   const own = resolve(project_root, 'variants') + sep;
   const tmp = mkdtempSync(join(tmpdir(), 'variant-check-'));
-  const api = new API({ cwd: project_root });
+  const api = with_quiet_compiler(() => new API({ cwd: project_root }));
   let snapshot: Snapshot | null = null;
   try {
     const files = new Map(dirs.map((d) => [d, ts_files(d)]));
