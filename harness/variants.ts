@@ -193,7 +193,7 @@ export function design_cost(v: Variant, loc: number): DesignCost {
   k.log.each(['bus_register', 'core_edit', 'export_symbol'], (e) => {
     if (e.type === 'bus_register' && !core_buses.has(e.bus)) cost.bus_types.push(e.bus);
     if (e.type === 'core_edit') cost.core_edits.push({ file: e.file, what: e.what });
-    if (e.type === 'export_symbol') cost.exported_symbols.push(e.symbol);
+    if (e.type === 'export_symbol' && !e.mainline) cost.exported_symbols.push(e.symbol);
   });
   return cost;
 }

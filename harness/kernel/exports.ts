@@ -14,7 +14,7 @@ import { of_platform_device_create, of_platform_device_destroy, platform_device_
 import { of_dma_configure, of_dma_configure_id } from './of/device.ts';
 import { of_device_is_compatible, of_find_property, of_map_id, of_node_get, of_node_put, of_property_count_u32_elems, of_property_read_u32 } from './of/base.ts';
 import { DMA_BIT_MASK, dma_set_coherent_mask, dma_set_mask, dma_set_mask_and_coherent, dma_set_max_seg_size } from './dma-mapping.ts';
-import { dev_iommu_fwspec_get, device_iommu_mapped, iommu_buses_add, iommu_get_domain_for_dev, iommu_group_remove_device } from './iommu/iommu.ts';
+import { MAINLINE_IOMMU_BUSES, dev_iommu_fwspec_get, device_iommu_mapped, iommu_buses_add, iommu_get_domain_for_dev, iommu_group_remove_device } from './iommu/iommu.ts';
 import { dev_err, dev_info } from './printk.ts';
 
 /** The exported-symbol table one variant sees for one boot. */
@@ -73,8 +73,9 @@ export function kernel_symbols(k: Kernel) {
     /** A patch to drivers/iommu/iommu.c adding `bus` to iommu_buses[]: a counted core edit, unless
      *  the bus fills a slot mainline already has (MAINLINE_IOMMU_BUSES). */
     iommu_buses_add: (bus: bus_type, why: string) => iommu_buses_add(k, bus, why),
-    /** EXPORT_SYMBOL_GPL(name): the design adds a symbol to the kernel's ABI; counted. */
-    EXPORT_SYMBOL_GPL: (symbol: string) => k.log.record({ type: 'export_symbol', symbol, gpl: true }),
+    /** EXPORT_SYMBOL_GPL(name): the design adds a symbol to the kernel's ABI; counted, unless
+     *  mainline exports it already (a mainline bus type the design builds in). */
+    EXPORT_SYMBOL_GPL: (symbol: string) => k.log.record({ type: 'export_symbol', symbol, gpl: true, mainline: MAINLINE_IOMMU_BUSES.some((m) => m.symbol === symbol) }),
     /** The variant module's file-scope statics, one set per boot (initialised on first use). */
     module_static<T>(init: () => T): T {
       if (statics === undefined) statics = init();

@@ -12,8 +12,8 @@ describe('EventStore', () => {
       { type: 'map', domain: 3, iova: 0xffff_ffff_f000, phys: 2 ** 40 + 0x1000, size: 0x1000, ret: -22 },
       { type: 'fault', iommu: 'smmu@1', kind: 'context', sid: 0x1964, iova: 0.5, cb: null, message: 'Unhandled context fault' },
       { type: 'fault', iommu: 'smmu@1', kind: 'permission', sid: 0, iova: -0, cb: 7, message: '' },
-      { type: 'export_symbol', symbol: 'dma_context_bus_type', gpl: true },
-      { type: 'export_symbol', symbol: 'x', gpl: false },
+      { type: 'export_symbol', symbol: 'dma_context_bus_type', gpl: true, mainline: false },
+      { type: 'export_symbol', symbol: 'x', gpl: false, mainline: true },
       { type: 'bus_notify', bus: 'platform', event: 'BUS_NOTIFY_ADD_DEVICE', dev: 'a', devid: 1, notifiers: ['iommu', 'of'] },
       { type: 'tlb_inv', iommu: 'smmu@1', asid: 2, iova: null, size: 2 ** 53 - 1 },
     ];

@@ -16,7 +16,7 @@ export type KEvent =
   | { type: 'bus_unregister'; bus: string }
   | { type: 'core_edit'; file: string; what: string }
   | { type: 'mainline_iommu_bus'; bus: string; symbol: string; config: string }
-  | { type: 'export_symbol'; symbol: string; gpl: boolean }
+  | { type: 'export_symbol'; symbol: string; gpl: boolean; mainline: boolean }
   | { type: 'device_add'; dev: string; devid: number; bus: string | null; ret: number }
   | { type: 'device_del'; dev: string; devid: number; bus: string | null }
   | { type: 'device_release'; dev: string; devid: number }

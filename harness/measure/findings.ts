@@ -45,7 +45,7 @@ export function review_findings(k: Kernel, parents: ReadonlySet<device>): Findin
       out.add('iommu-driver-api-from-client', 'a client driver calls iommu_group_remove_device(), an interface for IOMMU drivers ("called by an iommu driver to remove the device from its current group", drivers/iommu/iommu.c)');
     }
     if (e.type === 'core_edit') out.add('core-edit', `${e.file}: ${e.what}; a bus in iommu_buses[] must be built in (obj-y), even where its driver is a module`);
-    if (e.type === 'export_symbol') out.add('exported-symbol', `EXPORT_SYMBOL${e.gpl ? '_GPL' : ''}(${e.symbol}) added to the kernel's ABI`);
+    if (e.type === 'export_symbol' && !e.mainline) out.add('exported-symbol', `EXPORT_SYMBOL${e.gpl ? '_GPL' : ''}(${e.symbol}) added to the kernel's ABI`);
     if (e.type === 'private_field_write') out.add('private-field-write', `writes dev->${e.field}, which only the driver core or the IOMMU core sets`);
   });
   const bound = bound_devids(k);

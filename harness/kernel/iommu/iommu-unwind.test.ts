@@ -181,7 +181,7 @@ describe('of_dma_configure_id(): force_dma, dma-ranges and the masks (drivers/of
 });
 
 describe('iommu_buses[] (drivers/iommu/iommu.c)', () => {
-  it('iommu_buses[]: a bus that fills a slot mainline already has (host1x_context_device_bus_type behind CONFIG_TEGRA_HOST1X_CONTEXT_BUS) is no core edit; any other bus added to the list is one', () => {
+  it('iommu_buses[]: a bus that fills a slot mainline already has (host1x_context_device_bus_type behind CONFIG_TEGRA_HOST1X_CONTEXT_BUS) is no core edit, and its export no new symbol; any other bus added to the list is one', () => {
     const k = boot_dts(CTX_DTS, {
       postcore_initcall: (kk) => {
         const syms = kernel_symbols(kk);
@@ -190,8 +190,12 @@ describe('iommu_buses[] (drivers/iommu/iommu.c)', () => {
           expect(syms.bus_register(bus)).toBe(0);
           expect(syms.iommu_buses_add(bus, 'test')).toBe(0);
         }
+        syms.EXPORT_SYMBOL_GPL('host1x_context_device_bus_type');
+        syms.EXPORT_SYMBOL_GPL('my_context_bus_type');
       },
     });
+    // the mainline bus type is exported by mainline already: no addition to the ABI
+    expect(events_typed(k, 'export_symbol').map((e) => [e.symbol, e.mainline])).toEqual([['host1x_context_device_bus_type', true], ['my_context_bus_type', false]]);
     expect(events_typed(k, 'mainline_iommu_bus').map((e) => e.bus)).toEqual(['host1x-context']);
     expect(events_typed(k, 'core_edit').map((e) => e.what)).toEqual(['iommu_buses[] += my-context-bus (test)']);
     expect(k.iommu_buses.map((b) => b.name)).toEqual(['platform', 'host1x-context', 'my-context-bus']);
