@@ -192,7 +192,7 @@ export function design_cost(v: Variant, loc: number): DesignCost {
   const core_buses = new Set([k.platform_bus_type.name, k.auxiliary_bus_type.name]);
   k.log.each(['bus_register', 'core_edit', 'export_symbol'], (e) => {
     if (e.type === 'bus_register' && !core_buses.has(e.bus)) cost.bus_types.push(e.bus);
-    if (e.type === 'core_edit') cost.core_edits.push({ file: e.file, what: e.what });
+    if (e.type === 'core_edit') cost.core_edits.push({ file: e.file, what: e.what, bus: e.bus });
     if (e.type === 'export_symbol' && !e.mainline) cost.exported_symbols.push(e.symbol);
   });
   return cost;

@@ -14,7 +14,8 @@ export type BusNotifyEvent =
 export type KEvent =
   | { type: 'bus_register'; bus: string }
   | { type: 'bus_unregister'; bus: string }
-  | { type: 'core_edit'; file: string; what: string }
+  /** bus: the bus the edit lists in iommu_buses[] */
+  | { type: 'core_edit'; file: string; what: string; bus: string }
   | { type: 'mainline_iommu_bus'; bus: string; symbol: string; config: string }
   | { type: 'export_symbol'; symbol: string; gpl: boolean; mainline: boolean }
   | { type: 'device_add'; dev: string; devid: number; bus: string | null; ret: number }

@@ -75,7 +75,7 @@ describe('review_findings() (harness/measure/findings.ts)', () => {
   });
 
   it('per_driver_cost(): a bus only one driver used is that driver\'s own, with the core edit that lists it; a shared bus costs nothing more', () => {
-    const cost = { bus_types: ['a-bus', 'b-bus'], core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses[] += a-bus (X)' }, { file: 'drivers/iommu/iommu.c', what: 'iommu_buses[] += b-bus (Y)' }], exported_symbols: [], loc: 1, per_driver: null };
+    const cost = { bus_types: ['a-bus', 'b-bus'], core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses[] += a-bus (X)', bus: 'a-bus' }, { file: 'drivers/iommu/iommu.c', what: 'iommu_buses[] += b-bus (Y)', bus: 'b-bus' }], exported_symbols: [], loc: 1, per_driver: null };
     const run = (served: Array<{ driver: string; buses: string[] }>) => ({ ...run_scenario(SCN, by_hand(true)), served });
     expect(per_driver_cost(cost, [run([{ driver: 'a', buses: ['a-bus'] }]), run([{ driver: 'b', buses: ['b-bus'] }])])).toEqual({ drivers: ['a', 'b'], buses: 1, core_edits: 1 });
     expect(per_driver_cost(cost, [run([{ driver: 'a', buses: ['a-bus'] }, { driver: 'b', buses: ['a-bus'] }])])).toEqual({ drivers: ['a', 'b'], buses: 0, core_edits: 0 });

@@ -95,7 +95,7 @@ export function per_driver_cost(cost: DesignCost, runs: RunResult[]): NonNullabl
   let core_edits = 0;
   for (const driver of drivers) {
     const own = [...users].filter(([, set]) => set.size === 1 && set.has(driver)).map(([bus]) => bus);
-    const edits = cost.core_edits.filter((e) => own.some((bus) => e.what.includes(`+= ${bus} `))).length;
+    const edits = cost.core_edits.filter((e) => e.bus !== null && own.includes(e.bus)).length;
     buses = Math.max(buses, own.filter((b) => cost.bus_types.includes(b)).length);
     core_edits = Math.max(core_edits, edits);
   }

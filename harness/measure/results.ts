@@ -66,7 +66,8 @@ export interface RunResult {
   peak_heap_mb?: number;
 }
 
-export interface CoreEdit { file: string; what: string }
+/** bus: the bus an iommu_buses[] edit lists, null for an edit of another kind */
+export interface CoreEdit { file: string; what: string; bus: string | null }
 
 export interface DesignCost {
   bus_types: string[];

@@ -108,7 +108,7 @@ function cost(c: DesignCost | null) {
   if (c === null) return null;
   return {
     bus_types: [...c.bus_types],
-    core_edits: c.core_edits.map((e) => ({ file: e.file, what: e.what })),
+    core_edits: c.core_edits.map((e) => ({ file: e.file, what: e.what, bus: e.bus })),
     exported_symbols: [...c.exported_symbols],
     loc: c.loc,
     per_driver: c.per_driver ? { drivers: [...c.per_driver.drivers], buses: c.per_driver.buses, core_edits: c.per_driver.core_edits } : null,

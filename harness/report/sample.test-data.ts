@@ -43,7 +43,7 @@ export function sample_results(): Results {
         }],
         cost: {
           bus_types: ['dma_context'],
-          core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses += &dma_context_bus_type' }],
+          core_edits: [{ file: 'drivers/iommu/iommu.c', what: 'iommu_buses += &dma_context_bus_type', bus: 'dma_context' }],
           exported_symbols: ['dma_context_device_add', 'dma_context_device_del'],
           loc: 212,
           per_driver: null,

@@ -22,7 +22,7 @@ export function iommu_buses_add(k: Kernel, bus: bus_type, why: string): number {
   k.iommu_buses.push(bus);
   const slot = MAINLINE_IOMMU_BUSES.find((m) => m.bus === bus.name);
   if (slot) k.log.record({ type: 'mainline_iommu_bus', bus: bus.name, symbol: slot.symbol, config: slot.config });
-  else k.log.record({ type: 'core_edit', file: 'drivers/iommu/iommu.c', what: `iommu_buses[] += ${bus.name} (${why})` });
+  else k.log.record({ type: 'core_edit', file: 'drivers/iommu/iommu.c', what: `iommu_buses[] += ${bus.name} (${why})`, bus: bus.name });
   return 0;
 }
 
