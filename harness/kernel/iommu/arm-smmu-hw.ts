@@ -70,7 +70,7 @@ export interface arm_smmu_hw {
   // S2CRn
   s2cr_type: Uint8Array;
   s2cr_cbndx: Uint16Array;
-  // Context banks: SCTLR.M, the ASID, TTBR0 (pool offset of the PGD), where the walk starts
+  // Context banks: SCTLR.M, the ASID, TTBR0 (the PGD's root in the pool), where the walk starts
   cb_m: Uint8Array;
   cb_asid: Uint16Array;
   cb_ttbr0: Int32Array;
@@ -248,7 +248,8 @@ export function smmu_hw_write_s2cr(hw: arm_smmu_hw, idx: number, type: number, c
   }
 }
 
-/** Context bank registers (SCTLR.M, TTBR0 with the ASID, TCR.T0SZ/SL0): enabled when pgd >= 0. */
+/** Context bank registers (SCTLR.M, TTBR0 with the ASID, TCR.T0SZ/SL0): enabled when pgd (the
+ *  PGD's root) >= 0. */
 export function smmu_hw_write_context_bank(hw: arm_smmu_hw, idx: number, pgd: number, asid: number, start_level: number, ias: number): void {
   hw.cb_m[idx] = pgd >= 0 ? 1 : 0;
   hw.cb_ttbr0[idx] = pgd >= 0 ? pgd : 0;
@@ -448,7 +449,7 @@ function iotlb_miss_run(hw: arm_smmu_hw, sid: number, iovas: Float64Array, out: 
     // the bank's registers: nothing in a run writes registers, so they are read once
     const cb = Math.max(hw.sid_route[sid]!, 0);
     if (hw.cb_start_level[cb] !== 0) return k;
-    const pgd = hw.cb_ttbr0[cb]!;
+    const pgd = hw.pool.roots[hw.cb_ttbr0[cb]!]!;
     const va_limit = hw.cb_va_limit[cb]!;
     for (; k < iovas.length; k++) {
       const iova = iovas[k]!;
@@ -514,7 +515,7 @@ function smmu_hw_walk(hw: arm_smmu_hw, cb: number, iova: number): number {
     return SMMU_FAULT_TRANSLATION;
   }
   const ptes = hw.pool.ptes;
-  let base = hw.cb_ttbr0[cb]!;
+  let base = hw.pool.roots[hw.cb_ttbr0[cb]!]!;
   for (; lvl < 3; lvl++) {
     const pte = pte_read(ptes, base + arm_lpae_lvl_idx(iova, lvl));
     const type = pte & ARM_LPAE_PTE_TYPE_MASK;

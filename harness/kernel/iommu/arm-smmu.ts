@@ -397,7 +397,7 @@ function arm_smmu_write_context_bank(smmu: arm_smmu_device, idx: number): void {
     smmu_hw_write_context_bank(smmu.hw, idx, -1, 0, 0, smmu.va_size);
     return;
   }
-  smmu_hw_write_context_bank(smmu.hw, idx, pgtbl.pgd, smmu_domain.cfg.asid, pgtbl.start_level, pgtbl.ias);
+  smmu_hw_write_context_bank(smmu.hw, idx, pgtbl.root, smmu_domain.cfg.asid, pgtbl.start_level, pgtbl.ias);
 }
 
 /**

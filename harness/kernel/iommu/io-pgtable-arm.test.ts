@@ -183,6 +183,28 @@ describe('table lifetime (arm_lpae_free_pgtable, free_io_pgtable_ops)', () => {
     expect(b.iova_to_phys(SZ_1G * 3)).toBe(0);
   });
 
+  it('a PGD is allocated and counted from arm_lpae_alloc_pgtable() to its free; its zeroes take no pool slot until its first descriptor', () => {
+    const pool = arm_lpae_pool_alloc(2);
+    const tables = Array.from({ length: 100 }, () => setup({ pool }).pt);
+    // a hundred PGDs allocated, none written: all read the zero table, no slot taken
+    expect(pool.live_tables).toBe(100);
+    expect(pool.nr_slots).toBe(1);
+    expect(tables[7]!.iova_to_phys(0x1000)).toBe(0);
+    expect(tables[7]!.unmap_pages(0x1000, SZ_4K, 1, gather())).toBe(0);
+    // the first map gives that PGD a slot of its own (and its three tables below); the others stay zero
+    expect(tables[7]!.map_pages(0x1000, 0x5000, SZ_4K, 1, RW).ret).toBe(0);
+    expect(pool.nr_slots).toBe(5);
+    expect(tables[7]!.iova_to_phys(0x1008)).toBe(0x5008);
+    expect(tables[8]!.iova_to_phys(0x1008)).toBe(0);
+    expect(tables[8]!.pgd).toBe(0);
+    // freed: every table goes, written or not, and a new PGD reuses a root
+    for (const pt of tables) free_io_pgtable_ops(pt);
+    expect(pool.live_tables).toBe(0);
+    const again = setup({ pool }).pt;
+    expect(again.iova_to_phys(0x1008)).toBe(0);
+    expect(pool.live_tables).toBe(1);
+  });
+
   it('a 32-bit PGD never maps past its four entries', () => {
     const pt = arm_lpae_alloc_pgtable_s1({ ias: 32 })!;
     expect(pt.map_pages(3 * SZ_1G, 0, SZ_1G, 4, RW)).toEqual({ ret: 0, mapped: SZ_1G });

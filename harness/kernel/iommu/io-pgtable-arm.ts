@@ -21,8 +21,18 @@
 // so the hardware walker (arm-smmu-hw.ts) reads the same bits a real SMMU would, with integer
 // operations on the words. This file reads and writes whole descriptors as doubles (exact:
 // output addresses stay below 2^48) through pte_read() / pte_write(). Freed slots go on a free
-// list and are zeroed when reused; `live_tables` counts slots in use, per page table and per
-// pool, for the teardown leak check.
+// list and are zeroed when reused; `live_tables` counts the tables the kernel holds, per page
+// table and per pool, for the teardown leak check.
+//
+// PGDs: the C allocates a page for every PGD (a DMA domain's page table gets one at its first
+// attach) and TTBR0 points at it. Most context devices of a large run never map anything, and
+// 4 KiB of zeroes each made most of the memory of 10,000 contexts. So the model stores a PGD
+// the way a kernel stores an untouched anonymous page: TTBR0 holds the PGD's root (a handle,
+// like a physical address), the pool's `roots` say where that root's descriptors are, and a
+// PGD nothing was written to reads the pool's zero table (slot 0, never handed out, never
+// written). Its first descriptor gives it a slot of its own. The PGD is allocated and counted
+// (live_tables) from arm_lpae_alloc_pgtable() to its free, as in the C; only where its zeroes
+// are kept differs. The hardware walker resolves the root once per walk.
 import { EEXIST, EINVAL, ERANGE } from '../errno.ts';
 import { IOMMU_CACHE, IOMMU_READ, IOMMU_WRITE, type iommu_iotlb_gather } from './iommu-types.ts';
 
@@ -81,17 +91,31 @@ export interface io_pgtable_cfg {
 export interface arm_lpae_pool {
   /** two 32-bit words per descriptor, low word first */
   ptes: Int32Array;
-  /** slots ever handed out (high-water mark) */
+  /** slots ever handed out (high-water mark), the zero table included */
   nr_slots: number;
   free_slots: Int32Array;
   nr_free: number;
+  /** tables allocated (PGDs still on the zero table included) */
   live_tables: number;
+  /** per PGD root (what TTBR0 holds): the pool offset of its descriptors, ARM_LPAE_ZERO_TABLE
+   *  until its first descriptor is written */
+  roots: Int32Array;
+  /** roots ever handed out (high-water mark) */
+  nr_roots: number;
+  free_roots: Int32Array;
+  nr_free_roots: number;
 }
 
-/** A pool with room for `tables` tables before it first grows. */
+/** Pool offset of the zero table: slot 0, all invalid descriptors, never written. */
+export const ARM_LPAE_ZERO_TABLE = 0;
+
+/** A pool with room for `tables` tables (and as many PGD roots) before it first grows. */
 export function arm_lpae_pool_alloc(tables = 64): arm_lpae_pool {
-  const n = Math.max(1, tables);
-  return { ptes: new Int32Array(n * ARM_LPAE_PTES_PER_TABLE * 2), nr_slots: 0, free_slots: new Int32Array(n), nr_free: 0, live_tables: 0 };
+  const n = Math.max(2, tables + 1);
+  return {
+    ptes: new Int32Array(n * ARM_LPAE_PTES_PER_TABLE * 2), nr_slots: 1, free_slots: new Int32Array(n), nr_free: 0, live_tables: 0,
+    roots: new Int32Array(n), nr_roots: 0, free_roots: new Int32Array(n), nr_free_roots: 0,
+  };
 }
 
 /** Most tables one pool holds: a table descriptor's address must fit the low word. */
@@ -115,6 +139,18 @@ function pte_clear(ptes: Int32Array, from: number, to: number): void {
 
 /** __arm_lpae_alloc_pages() (io-pgtable-arm.c): a zeroed table; returns its slot */
 function __arm_lpae_alloc_pages(pool: arm_lpae_pool): number {
+  pool.live_tables++;
+  return pool_take_slot(pool);
+}
+
+/** __arm_lpae_free_pages() (io-pgtable-arm.c) */
+function __arm_lpae_free_pages(pool: arm_lpae_pool, slot: number): void {
+  pool.live_tables--;
+  pool_put_slot(pool, slot);
+}
+
+/** A zeroed slot of the pool's memory for a table. */
+function pool_take_slot(pool: arm_lpae_pool): number {
   let slot: number;
   if (pool.nr_free > 0) {
     slot = pool.free_slots[--pool.nr_free]!;
@@ -138,13 +174,43 @@ function __arm_lpae_alloc_pages(pool: arm_lpae_pool): number {
     }
     slot = pool.nr_slots++;
   }
-  pool.live_tables++;
   return slot;
 }
 
-/** __arm_lpae_free_pages() (io-pgtable-arm.c) */
-function __arm_lpae_free_pages(pool: arm_lpae_pool, slot: number): void {
+function pool_put_slot(pool: arm_lpae_pool, slot: number): void {
   pool.free_slots[pool.nr_free++] = slot;
+}
+
+/** The PGD of a new page table: allocated (counted) at once, kept on the zero table. */
+function pgd_root_alloc(pool: arm_lpae_pool): number {
+  pool.live_tables++;
+  if (pool.nr_free_roots > 0) return pool.free_roots[--pool.nr_free_roots]!;
+  if (pool.nr_roots === pool.roots.length) {
+    const more = pool.roots.length + Math.max(64, pool.roots.length >> 2);
+    const roots = new Int32Array(more);
+    roots.set(pool.roots);
+    pool.roots = roots;
+    const free = new Int32Array(more);
+    free.set(pool.free_roots);
+    pool.free_roots = free;
+  }
+  pool.roots[pool.nr_roots] = ARM_LPAE_ZERO_TABLE;
+  return pool.nr_roots++;
+}
+
+/** Where the descriptors of PGD `root` can be written: its own slot, taken on first use. */
+function pgd_for_write(pool: arm_lpae_pool, root: number): number {
+  const base = pool.roots[root]!;
+  if (base !== ARM_LPAE_ZERO_TABLE) return base;
+  return (pool.roots[root] = pool_take_slot(pool) * ARM_LPAE_PTES_PER_TABLE);
+}
+
+/** The PGD's free: its slot (if it took one) and its root go back. */
+function pgd_root_free(pool: arm_lpae_pool, root: number): void {
+  const base = pool.roots[root]!;
+  if (base !== ARM_LPAE_ZERO_TABLE) pool_put_slot(pool, base / ARM_LPAE_PTES_PER_TABLE);
+  pool.roots[root] = ARM_LPAE_ZERO_TABLE;
+  pool.free_roots[pool.nr_free_roots++] = root;
   pool.live_tables--;
 }
 
@@ -191,8 +257,8 @@ export class arm_lpae_io_pgtable {
   readonly start_level: number;
   /** descriptors used in the PGD (2^pgd_bits) */
   readonly pgd_entries: number;
-  /** pool offset of the PGD (what TTBR0 points at) */
-  readonly pgd: number;
+  /** the PGD's root in the pool (what TTBR0 points at) */
+  readonly root: number;
   /** tables of this page table still allocated, the PGD included */
   live_tables = 1;
   freed = false;
@@ -211,7 +277,12 @@ export class arm_lpae_io_pgtable {
     this.pgd_entries = 2 ** pgd_bits;
     this.tlb = cfg.tlb ?? null;
     this.warn = cfg.warn ?? (() => {});
-    this.pgd = __arm_lpae_alloc_pages(this.pool) * ARM_LPAE_PTES_PER_TABLE;
+    this.root = pgd_root_alloc(this.pool);
+  }
+
+  /** pool offset of the PGD's descriptors, to read them (the zero table until written) */
+  get pgd(): number {
+    return this.pool.roots[this.root]!;
   }
 
   /** arm_lpae_map_pages() (io-pgtable-arm.c): maps up to the end of one table; the caller loops */
@@ -254,7 +325,9 @@ export class arm_lpae_io_pgtable {
   /** arm_lpae_free_pgtable() (io-pgtable-arm.c): every table, no TLB maintenance */
   free(): void {
     if (this.freed) return;
-    __arm_lpae_free_pgtable(this, this.start_level, this.pgd);
+    __arm_lpae_free_tables_below(this, this.start_level, this.pgd);
+    pgd_root_free(this.pool, this.root);
+    this.live_tables--;
     this.freed = true;
   }
 
@@ -307,7 +380,7 @@ function arm_lpae_map_pages(data: arm_lpae_io_pgtable, iova: number, paddr: numb
   if (!(prot & (IOMMU_READ | IOMMU_WRITE))) return -EINVAL;
   // The C trusts iommu_map() to align both addresses to pgsize; the model checks it.
   if (iova % pgsize || paddr % pgsize) return -EINVAL;
-  return __arm_lpae_map(data, iova, paddr, pgsize, pgcount, arm_lpae_prot_to_pte(prot), data.start_level, data.pgd);
+  return __arm_lpae_map(data, iova, paddr, pgsize, pgcount, arm_lpae_prot_to_pte(prot), data.start_level, pgd_for_write(data.pool, data.root));
 }
 
 /** __arm_lpae_map() (io-pgtable-arm.c): walk down, making tables, until size matches a level */
@@ -411,16 +484,20 @@ function __arm_lpae_unmap(data: arm_lpae_io_pgtable, gather: iommu_iotlb_gather 
 
 /** __arm_lpae_free_pgtable() (io-pgtable-arm.c): children first, then the table itself */
 function __arm_lpae_free_pgtable(data: arm_lpae_io_pgtable, lvl: number, base: number): void {
-  if (lvl < ARM_LPAE_MAX_LEVELS - 1) {
-    const entries = lvl === data.start_level ? data.pgd_entries : ARM_LPAE_PTES_PER_TABLE;
-    const ptes = data.pool.ptes;
-    for (let i = 0; i < entries; i++) {
-      // every valid descriptor has its type in the low word: an empty one is skipped at once
-      if (ptes[2 * (base + i)] === 0) continue;
-      const pte = pte_read(ptes, base + i);
-      if (iopte_table(pte, lvl)) __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(pte));
-    }
-  }
+  __arm_lpae_free_tables_below(data, lvl, base);
   __arm_lpae_free_pages(data.pool, base / ARM_LPAE_PTES_PER_TABLE);
   data.live_tables--;
+}
+
+/** The first half of __arm_lpae_free_pgtable(): every table the table at `base` points at. */
+function __arm_lpae_free_tables_below(data: arm_lpae_io_pgtable, lvl: number, base: number): void {
+  if (lvl >= ARM_LPAE_MAX_LEVELS - 1) return;
+  const entries = lvl === data.start_level ? data.pgd_entries : ARM_LPAE_PTES_PER_TABLE;
+  const ptes = data.pool.ptes;
+  for (let i = 0; i < entries; i++) {
+    // every valid descriptor has its type in the low word: an empty one is skipped at once
+    if (ptes[2 * (base + i)] === 0) continue;
+    const pte = pte_read(ptes, base + i);
+    if (iopte_table(pte, lvl)) __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(pte));
+  }
 }
