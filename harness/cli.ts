@@ -10,7 +10,7 @@ import type { ScenarioDigest } from './scenario/digest.ts';
 import { variant_dir_name, variant_dirs } from './variant-dirs.ts';
 import { shown_path } from './thrown.ts';
 import { lock_holder, make_dirs } from './report/report-set.ts';
-import { PROJECT_ROOT } from './runtime.ts';
+import { ensure_built, PROJECT_ROOT } from './runtime.ts';
 import { cap_text, capped_result } from './measure/reply-caps.ts';
 import { pool_create, type Pool } from './measure/pool.ts';
 import { PROGRESS_DESIGN_COST, PROGRESS_TEARDOWN, type Job, type JobReply, type LoadedInfo } from './measure/jobs.ts';
@@ -174,6 +174,14 @@ async function check_sources(dirs: string[]): Promise<SourceCheck> {
   };
 }
 
+/** The folders whose JavaScript could not be made for the sandboxes, with their load error
+ *  (variants.ts, prepare_variant). */
+async function unbundled(dirs: string[]): Promise<Array<[string, string]>> {
+  const { prepare_variant } = await import('./variants.ts');
+  const errors = await Promise.all(dirs.map(prepare_variant));
+  return dirs.flatMap((d, i) => (errors[i] ? [[d, errors[i]] as [string, string]] : []));
+}
+
 /** The load reply of every folder, a refused folder's error in its place. */
 function with_refused(dirs: string[], refused: Map<string, string>, replies: JobReply[]): JobReply[] {
   let i = 0;
@@ -241,7 +249,7 @@ async function failed_run(scn: ScenarioDigest, v: VariantEntry, reply: JobReply,
   const step = reply.type === 'timeout' || reply.type === 'crash' ? reply.step : 0;
   const where = reply.type === 'failed' ? 'load' : await progress_label(scn, step);
   const message = reply.type === 'timeout' ? `timed out after ${timeout_s} s at ${where}`
-    : reply.type === 'crash' ? `the worker running it died at ${where}: ${cap_text(reply.message)}`
+    : reply.type === 'crash' ? `the worker running it died at ${where}${reply.step_last_seen ? ' or later' : ''}: ${cap_text(reply.message)}`
     : reply.type === 'failed' ? cap_text(reply.message) : `unexpected reply ${reply.type}`;
   return {
     scenario: scn.id, file: scn.file, variant: v.name, verdict: 'error', failures: [{ step: where, check: 'variant-error', message }],
@@ -316,6 +324,8 @@ function status_line(): (text: string | null) => void {
 export async function compare(o: Options, intr: Interrupt = { requested: null, pool: null, notify: null }): Promise<Results> {
   const show = status_line();
   const errors: InputError[] = [];
+  // the sandboxes run the compiled harness: under a TypeScript loader, build it first
+  if (await ensure_built() !== 0) throw new Error('compiling the harness into build/ failed (tsc, harness/build.mjs)');
   const pool = pool_create(Math.min(availableParallelism(), 4), o.timeout);
   intr.pool = pool;
   try {
@@ -326,6 +336,7 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
     const checks = files.map((file): Job => ({ type: 'scenario', file, patches: o.patches }));
     // the static check (variant-check.ts): a folder breaking a module rule is never imported
     const { refused, private_writes } = await check_sources(dirs);
+    for (const [dir, error] of await unbundled(dirs.filter((d) => !refused.has(d)))) refused.set(dir, error);
     const loads = dirs.filter((d) => !refused.has(d)).map((dir): Job => ({ type: 'load', dir }));
     const first = await run_in_order(pool, [...checks, ...loads], [...heaviest_first(files.map(repeat_weight)), ...loads.map((_j, i) => checks.length + i)],
       (n, total) => show(`compare: checking scenarios and loading designs ${n}/${total}`));

@@ -1,15 +1,15 @@
 // How the harness runs. `npm run compare` (harness/compare.mjs) compiles harness/ into build/
 // when a source changed (tsc with tsconfig.build.json, incremental) and runs that JavaScript
-// with source maps on: no TypeScript loader to start in the main thread and in every worker,
-// and stack traces still name the .ts lines. The tests import the TypeScript directly
-// (vitest), and `tsx harness/cli.ts` works too. The project's variants are compiled too
-// (build/variants/, tsconfig.variants.json); any other folder of variants, and one changed
-// since the last build, is imported as TypeScript through tsx.
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+// with source maps on. The tests import the TypeScript directly (vitest), and `tsx
+// harness/cli.ts` works too; either way the variants run in sandboxes (measure/sandbox.ts),
+// child processes that may start no compiler, so what runs there is always JavaScript: the
+// harness's from build/, and each variant's from build/variants/ (tsconfig.variants.json) or
+// from the bundle the CLI made of it (variant-module.ts).
 import { readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { bundle_path } from './variant-module.ts';
 
 /** true when this is the JavaScript in build/, false under a TypeScript loader */
 export const COMPILED = import.meta.url.endsWith('.js');
@@ -26,31 +26,20 @@ export const HARNESS_DIRS: readonly string[] = COMPILED
   ? [join(ROOT, 'harness') + sep, HERE + sep]
   : [HERE + sep];
 
-/** A worker thread running the harness module `name` (in harness/measure/, without its
- *  extension). Under a TypeScript loader, worker-boot.mjs registers tsx in the thread first
- *  (a worker does not inherit the main thread's module hooks). */
-export function harness_worker(name: string, options: WorkerOptions & { workerData?: Record<string, unknown> }): Worker {
-  const entry = new URL(`./measure/${name}.${COMPILED ? 'js' : 'ts'}`, import.meta.url);
-  if (COMPILED) return new Worker(entry, options);
-  const boot = new URL('./measure/worker-boot.mjs', import.meta.url);
-  return new Worker(boot, { ...options, workerData: { ...options.workerData, entry: entry.href } });
+/** The compiled JavaScript of the harness module `name` (in harness/measure/, without its
+ *  extension), which a sandbox runs whether this is the compiled harness or the TypeScript:
+ *  under a TypeScript loader, build/ is brought up to date first (ensure_built). */
+export function harness_entry(name: string): URL {
+  return pathToFileURL(join(ROOT, 'build', 'harness', 'measure', `${name}.js`));
 }
 
-let registered = false;
-
-/** import() of a variant's TypeScript. The compiled harness registers tsx in its thread at the
- *  first one, for import and for require (a folder outside a `"type": "module"` package is
- *  CommonJS): the harness's own modules are loaded by then, so only variants go through tsx.
- *  (A namespaced registration loads a CommonJS variant from a data: URL, and stack traces
- *  would no longer name the variant's file.) */
-async function import_typescript(url: string): Promise<unknown> {
-  if (COMPILED && !registered) {
-    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
-    cjs.register();
-    esm.register();
-    registered = true;
-  }
-  return import(url);
+/** Compile into build/ what changed since the last build (harness/build.mjs), for a harness
+ *  running as TypeScript; the compiled harness was built by compare.mjs before it started.
+ *  The exit status of tsc, 0 when nothing needed compiling. */
+export async function ensure_built(): Promise<number> {
+  if (COMPILED) return 0;
+  const build = (await import(new URL('./build.mjs', import.meta.url).href)) as { build_if_stale(root: string): number };
+  return build.build_if_stale(ROOT);
 }
 
 /** A folder outside any `"type": "module"` package is CommonJS, and Node keeps a CommonJS
@@ -87,12 +76,15 @@ export function compiled_variant(index: string, root = ROOT): string | null {
   return built >= 0 && files.every((e) => e.name.endsWith('.md') || mtime(join(e.parentPath, e.name)) <= built) ? js : null;
 }
 
-/** import() of a variant's index.ts, a fresh module instance for each `nonce`: its compiled
- *  JavaScript when the harness runs compiled and there is one (compiled_variant), else the
- *  TypeScript through tsx. A worker that imports only JavaScript never starts tsx, whose
- *  loader thread cost each worker about a third of a CPU-second. */
+/** import() of a variant's index.ts, a fresh module instance for each `nonce`. The compiled
+ *  harness (a sandbox) imports JavaScript only: the folder's build/variants/ module, or its
+ *  bundle, which the CLI made before the jobs (variant-module.ts). Under a TypeScript loader
+ *  (a test loading a variant in its own process) the TypeScript is imported as it is. */
 export function import_variant(index: string, nonce: number): Promise<unknown> {
-  const js = COMPILED ? compiled_variant(index) : null;
-  if (!js) forget_commonjs(dirname(resolve(index)));
-  return js ? import(`${pathToFileURL(js).href}?instance=${nonce}`) : import_typescript(`${pathToFileURL(index).href}?instance=${nonce}`);
+  if (!COMPILED) {
+    forget_commonjs(dirname(resolve(index)));
+    return import(`${pathToFileURL(index).href}?instance=${nonce}`);
+  }
+  const js = compiled_variant(index) ?? bundle_path(dirname(index));
+  return import(`${pathToFileURL(js).href}?instance=${nonce}`);
 }

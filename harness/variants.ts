@@ -8,7 +8,8 @@ import type { DesignCost } from './measure/results.ts';
 import { boot } from './kernel/boot.ts';
 import { kernel_symbols } from './kernel/exports.ts';
 import { shown_path, stack_frames } from './thrown.ts';
-import { import_variant } from './runtime.ts';
+import { compiled_variant, import_variant } from './runtime.ts';
+import { bundle_variant } from './variant-module.ts';
 import { variant_dir_name } from './variant-dirs.ts';
 
 export interface LoadedVariant {
@@ -177,6 +178,19 @@ export async function load_variant(dir: string, nonce = 0): Promise<LoadedVarian
     return { dir, name: variant.name, variant, error: null, loc: count_loc(dir) };
   } catch (e) {
     return { dir, name, variant: null, error: describe_load_error(e, index, dir), loc: 0 };
+  }
+}
+
+/** Make the JavaScript the sandboxes will import for the folder (variant-module.ts), unless
+ *  build/variants/ has it: its load error at file:line:col when esbuild cannot bundle it. */
+export async function prepare_variant(dir: string): Promise<string | null> {
+  const index = join(dir, 'index.ts');
+  if (compiled_variant(index)) return null;
+  try {
+    const e = await bundle_variant(dir);
+    return e && `${shown_path(e.file)}:${e.line}:${esbuild_column(e.file, e.line, e.column)}: ${e.text}`;
+  } catch (e) {
+    return `${shown_path(index)}: cannot bundle the folder: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
 

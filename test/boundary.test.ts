@@ -19,8 +19,8 @@
 // type import of harness/variant.ts made relative to it). The CLI runs are made once, in
 // beforeAll, two at a time; the tests read what they left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,13 @@ function build_listing(): string {
 let build_before = '';
 let build_after = '';
 
+/** what git sees changed in the checkout (tracked and untracked files) */
+function git_status(): string {
+  return spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ROOT, encoding: 'utf8' }).stdout;
+}
+let git_status_before = '';
+let git_status_after = '';
+
 interface Job { args: string[]; run?: Run }
 const jobs = {
   hostile: { args: ['--bench', 'off', '--variants-root', HOSTILE, '--scenarios', SCENARIO, '--out', out('hostile'), '--format', 'json'] },
@@ -106,6 +113,7 @@ beforeAll(async () => {
   mkdirSync(join(HOSTILE, 'bad-types'));
   writeFileSync(join(HOSTILE, 'bad-types', 'index.ts'), BAD_TYPES);
   build_before = build_listing();
+  git_status_before = git_status();
   const all: Job[] = Object.values(jobs);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -113,6 +121,7 @@ beforeAll(async () => {
   };
   await Promise.all([worker(), worker()]);
   build_after = build_listing();
+  git_status_after = git_status();
 }, 180_000);
 
 afterAll(() => {
@@ -324,5 +333,36 @@ describe('the module boundary', () => {
 
   it('build/ is as it was', () => {
     expect(build_after).toBe(build_before);
+  });
+});
+
+describe('the sandbox: what gets past the source check meets the permission model', () => {
+  it('a variant that writes a file past the check is refused the write: its run is an error, and no file appears', () => {
+    const run = run_of(results('hostile'), 'escapes-writes');
+    expect(run.verdict).toBe('error');
+    expect(run.failures[0]!.message).toMatch(/^escapes-writes\.create_context threw Error: Access to this API has been restricted/);
+    expect(existsSync(join(ROOT, 'escaped-by-variant.txt'))).toBe(false);
+  });
+
+  it('a variant that starts a program past the check is refused the child process', () => {
+    const run = run_of(results('hostile'), 'escapes-spawns');
+    expect(run.verdict).toBe('error');
+    expect(run.failures[0]!.message).toMatch(/^escapes-spawns\.create_context threw Error: Access to this API has been restricted/);
+    expect(existsSync(join(ROOT, 'spawned-by-variant.txt'))).toBe(false);
+  });
+
+  it('a variant that kills its process costs its own run: error, the worker process died; the others run on', () => {
+    const r = results('hostile');
+    const run = run_of(r, 'escapes-kills');
+    expect(run.verdict).toBe('error');
+    expect(run.failures[0]!.message).toMatch(/the worker process died \(killed by SIGKILL\)/);
+    // every other run of the hostile set has a verdict of its own: none was cancelled or crashed
+    for (const other of r.results.filter((x) => x.variant !== 'escapes-kills')) {
+      expect(other.failures.map((f) => f.message).join('\n')).not.toMatch(/worker process died/);
+    }
+  });
+
+  it('git status is as it was', () => {
+    expect(git_status_after).toBe(git_status_before);
   });
 });

@@ -215,16 +215,24 @@ const HANGS = `export default {
 };
 `;
 
-/** NODE_OPTIONS preload for the Ctrl-C run: writes the marker when the CLI's thread posts the
- *  first scenario x variant run to a worker. */
+/** NODE_OPTIONS preload for the Ctrl-C run: writes the marker when the CLI sends the first
+ *  scenario x variant run to a sandbox (a child process, harness/measure/sandbox.ts; the
+ *  sandboxes load this file too, but may write nothing: it does nothing there). */
 const MARK_RUNS = `import fs from 'node:fs';
-import { Worker, isMainThread } from 'node:worker_threads';
-if (isMainThread) {
-  const post = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (message, transfer) {
-    if (message && message.type === 'run') fs.writeFileSync(${JSON.stringify(started_marker)}, 'started');
-    return post.call(this, message, transfer);
+import cp from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
+if (!process.permission) {
+  const fork = cp.fork;
+  cp.fork = (...args) => {
+    const child = fork(...args);
+    const send = child.send.bind(child);
+    child.send = (msg, ...rest) => {
+      if (msg && msg.type === 'post' && msg.message && msg.message.type === 'run') fs.writeFileSync(${JSON.stringify(started_marker)}, 'started');
+      return send(msg, ...rest);
+    };
+    return child;
   };
+  syncBuiltinESMExports();
 }
 `;
 const mark_runs = join(work, 'mark-runs.mjs');

@@ -1,4 +1,4 @@
-// One variant's benchmark worker (started by harness_worker(), like the job workers): it
+// One variant's benchmark worker (started in a sandbox, like the job workers): it
 // builds and verifies that variant's fixtures once, then runs one tinybench pass each time
 // the main thread asks. Each variant has a worker, and so a heap, of its own: the garbage one
 // variant's fixtures leave does not slow the passes of the next.

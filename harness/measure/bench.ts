@@ -17,7 +17,6 @@
 //   measurement, and says so;
 // - rows whose intervals overlap are ties, not a ranking; each row also says whether its ratio
 //   lies inside the previous run's interval (the run-to-run check).
-import type { Worker } from 'node:worker_threads';
 import type { ScenarioDigest } from '../scenario/digest.ts';
 import type { BenchRow, RunResult, ScalingRow } from './results.ts';
 import {
@@ -27,7 +26,7 @@ import {
 import { bench_ties, floor_speeds, inside, median, round_interval, summarize } from './bench-stats.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { harness_worker } from '../runtime.ts';
+import { Sandbox, type SandboxWorker } from './sandbox.ts';
 
 export type BenchMode = 'off' | 'quick' | 'full';
 
@@ -130,7 +129,10 @@ export function rows_scenario(scenarios: readonly ScenarioDigest[], variants: re
  *  round-robin over them) and what they measured. */
 export interface Measured {
   variant: BenchVariant;
-  workers: Array<Worker | null>;
+  workers: Array<SandboxWorker<BenchReply> | null>;
+  /** the child process its workers run in (sandbox.ts): one per measurement, so that a
+   *  variant that ends its process ends only its own measurements */
+  box?: Sandbox | null;
   tasks: string[];
   skipped: Map<string, string>;
   /** per task, its passes, in the order of the rounds */
@@ -140,7 +142,7 @@ export interface Measured {
 }
 
 /** Send one request and wait for its reply, or for the worker to fail or time out. */
-function ask(worker: Worker | null, req: BenchRequest | null, limit_ms: number): Promise<BenchReply> {
+function ask(worker: SandboxWorker<BenchReply> | null, req: BenchRequest | null, limit_ms: number): Promise<BenchReply> {
   if (!worker) return Promise.resolve({ type: 'failed', message: 'no worker' });
   return new Promise((resolve) => {
     const done = (reply: BenchReply) => {
@@ -170,12 +172,15 @@ function fail(m: Measured, message: string): void {
 function stop(m: Measured): void {
   for (const w of m.workers) void w?.terminate();
   m.workers = m.workers.map(() => null);
+  void m.box?.close();
+  m.box = null;
 }
 
 /** Start worker `i` of a measurement and build its fixtures; the first to answer says which
  *  tasks there are (every worker of a measurement builds the same). */
 async function start(m: Measured, i: number, file: string | null, scale_file: string | null): Promise<void> {
-  const worker = harness_worker('bench-worker', {});
+  m.box ??= new Sandbox();
+  const worker = m.box.worker<BenchReply>('bench-worker');
   worker.on('error', () => {});
   m.workers[i] = worker;
   const ready = await ask(worker, null, SETUP_LIMIT_MS);

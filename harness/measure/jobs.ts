@@ -37,7 +37,8 @@ export type JobReply =
   /** made by the pool, not the worker: the job outlived its time limit */
   | { type: 'timeout'; step: number }
   /** made by the pool: the worker died (uncaught error, out of memory) */
-  | { type: 'crash'; message: string; step: number }
+  | { type: 'crash'; message: string; step: number; /** its process died: `step` is the last
+     *  one its sandbox relayed (sandbox.ts), up to 20 ms old, so the job may have gone further */ step_last_seen?: true }
   /** made by the pool: the run was stopped (Ctrl-C) before this job finished */
   | { type: 'cancelled' };
 

@@ -1,14 +1,15 @@
-// A small pool of worker threads that runs jobs with a time limit each. A job that times out
-// or kills its worker gets a reply saying so; its worker is replaced and the other jobs go on.
+// A small pool of worker threads that runs jobs with a time limit each. Each slot's thread runs
+// in a sandbox of its own (sandbox.ts: a child process that may write no file and start no
+// process), so that a variant that ends its process costs its own job only. A job that times
+// out or kills its worker gets a reply saying so; its worker is replaced and the other jobs go on.
 // A worker that dies between jobs, or that its last job left timers in, is replaced before
 // the next job. The workers start with the pool. The time limit starts when the worker is ready (tsx registered, the harness
 // imported), so a slow start on a busy machine is not charged to the variant. Replies come
 // back in the order of the jobs, whatever order they finished in. stop() (Ctrl-C) ends every
 // worker at once: jobs not finished get the reply `cancelled`.
-import type { Worker } from 'node:worker_threads';
 import { totalmem } from 'node:os';
 import type { Job, JobReply, WorkerMessage } from './jobs.ts';
-import { harness_worker } from '../runtime.ts';
+import { ProcessDied, Sandbox, type SandboxWorker } from './sandbox.ts';
 
 /** how long a new worker may take to start (tsx and the harness modules), whatever --timeout says */
 const START_LIMIT_MS = 60_000;
@@ -21,7 +22,9 @@ function heap_limit_mb(workers: number): number {
 }
 
 interface Slot {
-  worker: Worker | null;
+  /** the slot's child process, replaced when it died */
+  box: Sandbox | null;
+  worker: SandboxWorker<WorkerMessage | 'ready'> | null;
   /** true once the worker said it is ready, false if it died or stalled first */
   ready: Promise<boolean> | null;
   progress: Int32Array;
@@ -40,11 +43,10 @@ function no_output(job: Job | null): Slot['printed'] {
   return { text: '', bytes: 0, job, flush: null };
 }
 
-function record_output(slot: Slot, chunk: Buffer | string): void {
+function record_output(slot: Slot, text: string, chars: number): void {
   const p = slot.printed;
-  const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
   if (p.text.length < OUTPUT_CAP) p.text += text.slice(0, OUTPUT_CAP - p.text.length);
-  p.bytes += text.length;
+  p.bytes += chars;
   // output can come after the job's reply: shown a moment after it stops coming
   if (p.flush) clearTimeout(p.flush);
   p.flush = setTimeout(() => show_output(slot), 100);
@@ -63,9 +65,9 @@ function show_output(slot: Slot): void {
 }
 
 function spawn(slot: Slot, heap_mb: number): void {
-  const worker = harness_worker('job-worker', { workerData: { progress: slot.progress.buffer }, resourceLimits: { maxOldGenerationSizeMb: heap_mb }, stdout: true, stderr: true });
-  worker.stdout.on('data', (chunk: Buffer) => record_output(slot, chunk));
-  worker.stderr.on('data', (chunk: Buffer) => record_output(slot, chunk));
+  if (!slot.box?.alive) slot.box = new Sandbox();
+  const worker = slot.box.worker<WorkerMessage | 'ready'>('job-worker', { progress: slot.progress, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
+  worker.on('output', (text, chars) => record_output(slot, text, chars));
   // a late error from a worker being replaced must not become the main thread's
   worker.on('error', () => {});
   // a worker that dies between jobs is replaced when the next job comes
@@ -112,8 +114,8 @@ async function run_job(slot: Slot, job: Job, timeout_ms: number, heap_mb: number
       resolve(reply);
     };
     const step = () => Atomics.load(slot.progress, 0);
-    const on_message = (msg: WorkerMessage) => done(msg.reply, msg.recycle);
-    const on_error = (e: Error) => done({ type: 'crash', message: e.message, step: step() }, true);
+    const on_message = (msg: WorkerMessage | 'ready') => { if (msg !== 'ready') done(msg.reply, msg.recycle); };
+    const on_error = (e: Error) => done({ type: 'crash', message: e.message, step: step(), ...(e instanceof ProcessDied ? { step_last_seen: true as const } : {}) }, true);
     const on_exit = (code: number) => done({ type: 'crash', message: `worker exited with code ${code}`, step: step() }, true);
     const timer = setTimeout(() => done({ type: 'timeout', step: step() }, true), timeout_ms);
     slot.cancel = () => done({ type: 'cancelled' }, true);
@@ -122,6 +124,8 @@ async function run_job(slot: Slot, job: Job, timeout_ms: number, heap_mb: number
     worker.once('exit', on_exit);
     show_output(slot);
     slot.printed = no_output(job);
+    // the last job's step must not stand for this one's until the sandbox relays a new one
+    Atomics.store(slot.progress, 0, 0);
     worker.postMessage(job);
   });
 }
@@ -136,7 +140,7 @@ export interface Pool {
 }
 
 export function pool_create(concurrency: number, timeout_s: number): Pool {
-  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null, printed: no_output(null) }));
+  const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ box: null, worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null, printed: no_output(null) }));
   let stopped = false;
   const heap_mb = heap_limit_mb(slots.length);
   // start the workers now: they get ready while the caller reads its input
@@ -161,11 +165,12 @@ export function pool_create(concurrency: number, timeout_s: number): Pool {
       for (const slot of slots) {
         if (slot.cancel) slot.cancel();
         else kill(slot);
+        void slot.box?.close();
       }
     },
     async close() {
       for (const s of slots) show_output(s);
-      await Promise.all(slots.map(async (s) => { await s.worker?.terminate(); s.worker = null; s.ready = null; }));
+      await Promise.all(slots.map(async (s) => { await s.box?.close(); s.box = null; s.worker = null; s.ready = null; }));
     },
   };
 }
