@@ -75,6 +75,8 @@ export class arm_smmu_device {
   readonly iommu: iommu_device;
   /** faults raised, counted even when the event log is off (benchmarks) */
   faults = 0;
+  /** where its page tables' WARN()s go: one function for every domain of this SMMU */
+  readonly pgtable_warn = (message: string): void => this.k.log.record({ type: 'warn', dev: this.name, message });
 
   constructor(readonly k: Kernel, readonly node: device_node, cfg: smmu_hw_config, readonly core: ArmSmmuCoreHooks) {
     this.num_mapping_groups = cfg.stream_match_groups;
@@ -371,13 +373,12 @@ function arm_smmu_tlb_add_page_s1(gather: iommu_iotlb_gather, iova: number, gran
   gather.pgsize = granule;
 }
 
-function arm_smmu_flush_ops(smmu_domain: arm_smmu_domain): iommu_flush_ops {
-  return {
-    tlb_flush_all: () => arm_smmu_tlb_inv_context_s1(smmu_domain),
-    tlb_flush_walk: (iova, size) => arm_smmu_tlb_inv_walk_s1(smmu_domain, iova, size),
-    tlb_add_page: (gather, iova, granule) => arm_smmu_tlb_add_page_s1(gather, iova, granule),
-  };
-}
+/** arm_smmu_s1_tlb_ops (arm-smmu.c): one static table; the cookie is the arm_smmu_domain */
+const arm_smmu_s1_tlb_ops: iommu_flush_ops = Object.freeze({
+  tlb_flush_all: (cookie: unknown) => arm_smmu_tlb_inv_context_s1(cookie as arm_smmu_domain),
+  tlb_flush_walk: (iova: number, size: number, _granule: number, cookie: unknown) => arm_smmu_tlb_inv_walk_s1(cookie as arm_smmu_domain, iova, size),
+  tlb_add_page: (gather: iommu_iotlb_gather, iova: number, granule: number) => arm_smmu_tlb_add_page_s1(gather, iova, granule),
+});
 
 // --- context banks ----------------------------------------------------------------------------
 
@@ -412,10 +413,10 @@ function arm_smmu_init_domain_context(smmu_domain: arm_smmu_domain, smmu: arm_sm
   smmu_domain.smmu = smmu;
   smmu_domain.cfg.cbndx = cbndx;
   smmu_domain.cfg.asid = cbndx;
-  smmu_domain.flush_ops = arm_smmu_flush_ops(smmu_domain);
+  smmu_domain.flush_ops = arm_smmu_s1_tlb_ops;
   const pgtbl = arm_lpae_alloc_pgtable_s1({
-    ias: smmu.va_size, oas: smmu.ipa_size, pgsize_bitmap: smmu.pgsize_bitmap, tlb: smmu_domain.flush_ops, pool: smmu.pool,
-    warn: (message) => smmu.k.log.record({ type: 'warn', dev: smmu.name, message }),
+    ias: smmu.va_size, oas: smmu.ipa_size, pgsize_bitmap: smmu.pgsize_bitmap, tlb: smmu_domain.flush_ops, cookie: smmu_domain,
+    pool: smmu.pool, warn: smmu.pgtable_warn,
   });
   if (!pgtbl) {
     clear_bit(cbndx, smmu.context_map);
@@ -631,7 +632,7 @@ function arm_smmu_iotlb_sync(domain: iommu_domain, gather: iommu_iotlb_gather): 
 /** arm_smmu_flush_iotlb_all() (arm-smmu.c): TLBIASID */
 function arm_smmu_flush_iotlb_all(domain: iommu_domain): void {
   const smmu_domain = to_smmu_domain(domain);
-  if (smmu_domain.flush_ops) smmu_domain.flush_ops.tlb_flush_all();
+  if (smmu_domain.flush_ops) smmu_domain.flush_ops.tlb_flush_all(smmu_domain);
 }
 
 /** static struct iommu_ops arm_smmu_ops (arm-smmu.c), bound to one instance */

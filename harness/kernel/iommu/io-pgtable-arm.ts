@@ -65,11 +65,12 @@ export const ARM_LPAE_PTE_nG = 1 << 11;
 export const ARM_LPAE_PTE_ATTR_MASK = 0xfff;
 const ARM_LPAE_MAIR_ATTR_IDX_CACHE = 1;
 
-/** struct iommu_flush_ops: how the page table asks its IOMMU driver to invalidate TLBs */
+/** struct iommu_flush_ops: how the page table asks its IOMMU driver to invalidate TLBs; as in
+ *  the C, one static table per driver, and each call is given the page table's cookie */
 export interface iommu_flush_ops {
-  tlb_flush_all: () => void;
-  tlb_flush_walk: (iova: number, size: number, granule: number) => void;
-  tlb_add_page: (gather: iommu_iotlb_gather, iova: number, granule: number) => void;
+  tlb_flush_all: (cookie: unknown) => void;
+  tlb_flush_walk: (iova: number, size: number, granule: number, cookie: unknown) => void;
+  tlb_add_page: (gather: iommu_iotlb_gather, iova: number, granule: number, cookie: unknown) => void;
 }
 
 /** struct io_pgtable_cfg, reduced to what ARM_64_LPAE_S1 uses, plus the model's pool */
@@ -81,6 +82,8 @@ export interface io_pgtable_cfg {
   /** restricted to SZ_4K | SZ_2M | SZ_1G by arm_lpae_restrict_pgsizes() */
   pgsize_bitmap?: number;
   tlb?: iommu_flush_ops | null;
+  /** passed back to every tlb call (the driver's domain) */
+  cookie?: unknown;
   /** the table pool to allocate from; a private one when not given */
   pool?: arm_lpae_pool;
   /** where WARN()s go (the driver records them in the kernel log) */
@@ -265,6 +268,7 @@ export class arm_lpae_io_pgtable {
   /** out-parameter of __arm_lpae_map (avoids allocating on the map path) */
   mapped_scratch = 0;
   readonly tlb: iommu_flush_ops | null;
+  readonly cookie: unknown;
   readonly warn: (message: string) => void;
   private warned_split = false;
 
@@ -276,6 +280,7 @@ export class arm_lpae_io_pgtable {
     this.start_level = start_level;
     this.pgd_entries = 2 ** pgd_bits;
     this.tlb = cfg.tlb ?? null;
+    this.cookie = cfg.cookie ?? null;
     this.warn = cfg.warn ?? (() => {});
     this.root = pgd_root_alloc(this.pool);
   }
@@ -355,7 +360,7 @@ export function arm_lpae_alloc_pgtable_s1(cfg: io_pgtable_cfg): arm_lpae_io_pgta
 /** free_io_pgtable_ops() (io-pgtable.c): flush the whole TLB context, then free the tables */
 export function free_io_pgtable_ops(ops: arm_lpae_io_pgtable | null): void {
   if (!ops) return;
-  ops.tlb?.tlb_flush_all();
+  ops.tlb?.tlb_flush_all(ops.cookie);
   ops.free();
 }
 
@@ -464,12 +469,12 @@ function __arm_lpae_unmap(data: arm_lpae_io_pgtable, gather: iommu_iotlb_gather 
         if (!iopte_leaf(p, lvl)) {
           // a table where a leaf of this size would be: drop it, and any partial walks cached
           pte_write(ptes, base + idx + i, 0);
-          data.tlb?.tlb_flush_walk(iova + i * size, size, ARM_LPAE_GRANULE);
+          data.tlb?.tlb_flush_walk(iova + i * size, size, ARM_LPAE_GRANULE, data.cookie);
           __arm_lpae_free_pgtable(data, lvl + 1, iopte_deref(p));
         }
       }
       pte_clear(ptes, base + idx, base + idx + i);
-      if (gather && data.tlb) for (let j = 0; j < i; j++) data.tlb.tlb_add_page(gather, iova + j * size, size);
+      if (gather && data.tlb) for (let j = 0; j < i; j++) data.tlb.tlb_add_page(gather, iova + j * size, size, data.cookie);
       return i * size;
     }
     if (iopte_leaf(pte, lvl)) {

@@ -17,6 +17,16 @@ describe('alloc_iova', () => {
     expect(iova_domain_live(iovad)).toBe(3);
   });
 
+  it('an empty domain shares the anchor-only arrays; its first range gives it arrays of its own, and the other empty domains stay empty', () => {
+    const [a, b, c] = [init_iova_domain(G, 1), init_iova_domain(G, 1), init_iova_domain(G, 1)];
+    expect(a.pfn_lo).toBe(b.pfn_lo);
+    expect(alloc_iova(a, 1, LIMIT32, true)).toBe(0xfffff);
+    expect(a.pfn_lo).not.toBe(b.pfn_lo);
+    expect(alloc_iova(b, 2, LIMIT32, true)).toBe(0xffffe);
+    expect([find_iova(a, 0xfffff), find_iova(b, 0xfffff), find_iova(c, 0xfffff)]).toEqual([{ pfn_lo: 0xfffff, pfn_hi: 0xfffff }, { pfn_lo: 0xffffe, pfn_hi: 0xfffff }, null]);
+    expect(iova_ranges(c)).toEqual(iova_ranges(init_iova_domain(G, 1)));
+  });
+
   it('size-aligned: pfn_lo is a multiple of roundup_pow_of_two(size); unaligned packs tight', () => {
     const iovad = init_iova_domain(G, 1);
     expect(alloc_iova(iovad, 1, LIMIT32, true)).toBe(0xfffff);
