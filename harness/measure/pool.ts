@@ -21,6 +21,11 @@ function heap_limit_mb(workers: number): number {
   return Math.min(4096, Math.max(512, share));
 }
 
+/** What a job's process may hold beyond its heap limit: Node itself and the typed arrays (the
+ *  kernel model's page tables, a variant's ArrayBuffers), which the heap limit does not count.
+ *  Past it the sandbox ends the job (sandbox-host.ts). */
+const OUTSIDE_HEAP_MB = 512;
+
 interface Slot {
   /** the slot's child process, replaced when it died */
   box: Sandbox | null;
@@ -66,7 +71,9 @@ function show_output(slot: Slot): void {
 
 function spawn(slot: Slot, heap_mb: number): void {
   if (!slot.box?.alive) slot.box = new Sandbox();
-  const worker = slot.box.worker<WorkerMessage | 'ready'>('job-worker', { progress: slot.progress, resourceLimits: { maxOldGenerationSizeMb: heap_mb } });
+  const worker = slot.box.worker<WorkerMessage | 'ready'>('job-worker', {
+    progress: slot.progress, resourceLimits: { maxOldGenerationSizeMb: heap_mb }, memory_limit_mb: heap_mb + OUTSIDE_HEAP_MB,
+  });
   worker.on('output', (text, chars) => record_output(slot, text, chars));
   // a late error from a worker being replaced must not become the main thread's
   worker.on('error', () => {});
@@ -139,10 +146,10 @@ export interface Pool {
   close(): Promise<void>;
 }
 
-export function pool_create(concurrency: number, timeout_s: number): Pool {
+/** `heap_mb`: each job's heap limit (a share of the machine's memory unless given). */
+export function pool_create(concurrency: number, timeout_s: number, heap_mb = heap_limit_mb(Math.max(1, concurrency))): Pool {
   const slots: Slot[] = Array.from({ length: Math.max(1, concurrency) }, () => ({ box: null, worker: null, ready: null, progress: new Int32Array(new SharedArrayBuffer(4)), cancel: null, printed: no_output(null) }));
   let stopped = false;
-  const heap_mb = heap_limit_mb(slots.length);
   // start the workers now: they get ready while the caller reads its input
   for (const slot of slots) spawn(slot, heap_mb);
   return {

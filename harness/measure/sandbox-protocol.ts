@@ -5,7 +5,11 @@ import type { ResourceLimits } from 'node:worker_threads';
 export type ParentMessage =
   /** start a thread on the JavaScript at `entry` (a file: URL); with `progress`, its
    *  workerData.progress is an Int32Array's SharedArrayBuffer whose first value is relayed */
-  | { type: 'start'; id: number; entry: string; workerData: Record<string, unknown>; resourceLimits: ResourceLimits; progress: boolean }
+  | {
+    type: 'start'; id: number; entry: string; workerData: Record<string, unknown>; resourceLimits: ResourceLimits; progress: boolean;
+    /** the process's resident memory, in MiB, past which the thread is ended (null: none) */
+    memory_limit_mb: number | null;
+  }
   | { type: 'post'; id: number; message: unknown }
   | { type: 'terminate'; id: number };
 
@@ -15,4 +19,6 @@ export type HostMessage =
   | { type: 'output'; id: number; stream: 'stdout' | 'stderr'; text: string; chars: number }
   | { type: 'progress'; id: number; value: number }
   | { type: 'error'; id: number; message: string }
+  /** the thread took the process over its memory limit: the process ends after this */
+  | { type: 'over-limit'; id: number; message: string }
   | { type: 'exit'; id: number; code: number };

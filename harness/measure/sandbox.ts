@@ -23,6 +23,9 @@ export interface SandboxWorkerOptions {
   /** an array whose first value follows what the thread publishes in workerData.progress
    *  (Atomics.store): read in the child every 20 ms, so up to that old when the child dies */
   progress?: Int32Array;
+  /** the process's resident memory, in MiB, past which the thread is ended with an error:
+   *  what bounds the ArrayBuffers its heap limit does not count */
+  memory_limit_mb?: number;
 }
 
 /** The error a hosted thread reports when its whole process died (a variant ended it). */
@@ -80,7 +83,7 @@ export class Sandbox {
       queueMicrotask(() => this.fail(w as SandboxWorker<never>));
       return w;
     }
-    this.send({ type: 'start', id: w.id, entry: harness_entry(name).href, workerData: o.workerData ?? {}, resourceLimits: o.resourceLimits ?? {}, progress: o.progress !== undefined });
+    this.send({ type: 'start', id: w.id, entry: harness_entry(name).href, workerData: o.workerData ?? {}, resourceLimits: o.resourceLimits ?? {}, progress: o.progress !== undefined, memory_limit_mb: o.memory_limit_mb ?? null });
     return w;
   }
 
@@ -104,16 +107,24 @@ export class Sandbox {
     else if (msg.type === 'output') w.emit('output', msg.text, msg.chars);
     else if (msg.type === 'progress') { if (w.progress) Atomics.store(w.progress, 0, msg.value); }
     else if (msg.type === 'error') w.emit('error', new Error(msg.message));
+    else if (msg.type === 'over-limit') {
+      // the process is ending: no new thread may start in it
+      this.dead = 'over its memory limit';
+      this.child.kill('SIGKILL');
+      w.emit('error', new Error(msg.message));
+    }
     else {
       this.workers.delete(w.id);
       w.end(msg.code);
     }
   }
 
+  /** The process ended: by close() or after going over its memory limit (its threads simply
+   *  end), or on its own, a variant having killed it (they fail, saying so). */
   private died(how: string): void {
-    const closed = this.dead === null && !this.child.killed;
-    this.dead = how;
-    for (const w of this.workers.values()) if (closed) this.fail(w); else w.end(1);
+    const unexpected = this.dead === null && !this.child.killed;
+    this.dead ??= how;
+    for (const w of this.workers.values()) if (unexpected) this.fail(w); else w.end(1);
     this.workers.clear();
   }
 
