@@ -1,7 +1,7 @@
 // Bounded input: every limit of the scenario format rejects what is beyond it with a positioned
 // error (file:line:col of the first thing past the limit), and accepts what is at it.
 // A device tree of at most 1 MiB and 100,000 nodes, at most 1,000,000 steps after `repeat`,
-// cells below 2^32 and addresses below 2^64, at most 4096 context banks and stream match
+// cells below 2^32 and addresses below 2^64, at most 65,536 context banks and stream match
 // groups per IOMMU.
 import { describe, expect, it } from 'vitest';
 import { load_scenario } from './load.ts';
@@ -132,12 +132,12 @@ describe('steps, numbers and hardware', () => {
     expect(`${e.line}:${e.col}`).toBe(pos(text, text.lastIndexOf(number)));
   });
 
-  it.each(['context_banks', 'stream_match_groups'])('%s: 4096 is accepted, 4097 refused at the value', (key) => {
-    const ok = load_scenario('s.yaml', `${base}hardware:\n  smmu: { ${key}: 4096 }\n${STEPS}`);
-    expect(ok.hardware.get(ok.iommus[0]!)).toMatchObject({ [key]: 4096 });
-    const text = `${base}hardware:\n  smmu: { ${key}: 4097 }\n${STEPS}`;
+  it.each(['context_banks', 'stream_match_groups'])('%s: 65536 is accepted, 65537 refused at the value', (key) => {
+    const ok = load_scenario('s.yaml', `${base}hardware:\n  smmu: { ${key}: 65536 }\n${STEPS}`);
+    expect(ok.hardware.get(ok.iommus[0]!)).toMatchObject({ [key]: 65536 });
+    const text = `${base}hardware:\n  smmu: { ${key}: 65537 }\n${STEPS}`;
     const e = error_of(text);
-    expect(e.detail).toBe(`${key} must be in 1..4096 (4097)`);
-    expect(`${e.line}:${e.col}`).toBe(pos(text, text.indexOf('4097')));
+    expect(e.detail).toBe(`${key} must be in 1..65536 (65537)`);
+    expect(`${e.line}:${e.col}`).toBe(pos(text, text.indexOf('65537')));
   });
 });

@@ -170,7 +170,7 @@ describe('top-level keys', () => {
     ['hardware:\n  ⟨nope: { context_banks: 8 }\n', "unknown node 'nope' (not a label, node name or path)"],
     ['hardware:\n  apps_smmu: { ⟨context_bank: 8 }\n', "unknown key 'context_bank' in hardware apps_smmu"],
     ['hardware:\n  apps_smmu: { va_bits: ⟨39 }\n', 'va_bits must be one of 32, 36, 40, 42, 44, 48'],
-    ['hardware:\n  apps_smmu: { context_banks: ⟨0 }\n', 'context_banks must be in 1..4096 (0)'],
+    ['hardware:\n  apps_smmu: { context_banks: ⟨0 }\n', 'context_banks must be in 1..65536 (0)'],
     ['hardware:\n  apps_smmu: {}\n  ⟨/iommu@15000000: {}\n', 'hardware: /iommu@15000000 is listed twice'],
     ['memory: { base: 0x80000000, ⟨sise: 4 }\n', "unknown key 'sise' in memory"],
     ['memory: { size: ⟨0 }\n', 'memory size must be > 0'],

@@ -7,6 +7,7 @@ import type { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import type { KernelFlow, smmu_hw_config } from '../kernel/kernel.ts';
 import { DtsSyntaxError, parse_dts, type DtsMessage } from '../kernel/of/dts.ts';
 import { KERNEL_PATCHES, kernel_patch } from '../kernel/patches.ts';
+import { ARM_SMMU_MODEL_MAX } from '../kernel/iommu/arm-smmu.ts';
 import type { device_node, device_tree, property } from '../kernel/of/node.ts';
 import { is_iommu_node, wired_streams } from './truth.ts';
 import { ScenarioError } from './types.ts';
@@ -32,6 +33,9 @@ const PHYS_LIMIT = 1n << 52n;
 
 const TOP_KEYS = ['scenario', 'summary', 'devicetree', 'defines', 'hardware', 'memory', 'kernel', 'steps'] as const;
 const HW_DEFAULTS: smmu_hw_config = { context_banks: 64, stream_match_groups: 128, va_bits: 48 };
+/** the most context banks and stream match groups a scenario may give an SMMU: what the model
+ *  holds (ARM_SMMU_MODEL_MAX) */
+const HW_MAX_ENTRIES = ARM_SMMU_MODEL_MAX;
 /** ID2.UBS encodings that arm_smmu_id_size_to_bits() knows */
 const VA_BITS = [32, 36, 40, 42, 44, 48];
 const MEMORY_DEFAULTS = { base: 0x80000000, size: 0x100000000 };
@@ -356,9 +360,10 @@ class ScenarioLoader {
     const smr = fields.get('stream_match_groups');
     const va = fields.get('va_bits');
     // SMMUv2 reports at most 128 of each (ID0.NUMSMRG, ID1.NUMCB); the model accepts up to
-    // 4096 so that scale scenarios can ask "what if" without several SMMUs
-    if (cb) cfg.context_banks = this.bounded(cb, 'context_banks', 1, 4096);
-    if (smr) cfg.stream_match_groups = this.bounded(smr, 'stream_match_groups', 1, 4096);
+    // 65,536 (every 16-bit stream ID an entry, every 16-bit ASID a bank) so that scale
+    // scenarios can ask "what if" without dozens of SMMUs
+    if (cb) cfg.context_banks = this.bounded(cb, 'context_banks', 1, HW_MAX_ENTRIES);
+    if (smr) cfg.stream_match_groups = this.bounded(smr, 'stream_match_groups', 1, HW_MAX_ENTRIES);
     if (va) {
       cfg.va_bits = this.bounded(va, 'va_bits', 32, 48);
       if (!VA_BITS.includes(cfg.va_bits)) this.fail(this.at(va), `va_bits must be one of ${VA_BITS.join(', ')}`);

@@ -91,7 +91,7 @@ export interface arm_smmu_hw {
   /** the memory page tables live in */
   pool: arm_lpae_pool;
   /** cache: stream ID -> SME index, -1 none, -2 conflict */
-  sid_to_sme: Int16Array;
+  sid_to_sme: Int32Array;
   /** per stream ID: how many valid SMRs match it */
   sid_match_count: Uint16Array;
   /** per stream ID: the sum of (index + 1) of the valid SMRs that match it */
@@ -137,7 +137,7 @@ export function smmu_hw_alloc(name: string, num_mapping_groups: number, num_cont
     cb_fsynr0: new Uint32Array(num_context_banks), cb_cbfrsynra: new Uint32Array(num_context_banks),
     gfsr: 0, gfsynr0: 0, gfsynr1: 0, gfsynr2: 0, gfar: 0,
     pool,
-    sid_to_sme: new Int16Array(65536).fill(-1),
+    sid_to_sme: new Int32Array(65536).fill(-1),
     sid_match_count: new Uint16Array(65536), sid_match_sum: new Int32Array(65536),
     sid_route: new Int32Array(65536).fill(ROUTE_UNMATCHED),
     cb_ctx: new Int32Array(num_context_banks).fill(-1),

@@ -45,15 +45,23 @@ export interface arm_smmu_smr { id: number; mask: number; valid: boolean }
 /** struct arm_smmu_s2cr (privcfg left out) */
 export interface arm_smmu_s2cr { group: iommu_group | null; count: number; type: number; cbndx: number }
 
+/** An entry of smrs[] nobody claimed. The C's arrays hold one struct per entry; the model lets
+ *  every free entry share one frozen value and gives an entry objects of its own when it is
+ *  claimed (arm_smmu_claim_smr): a "what if" SMMU with 65,536 entries then costs two pointers
+ *  an entry, not two objects. A write to a shared value throws. */
+const SMR_INVALID: arm_smmu_smr = Object.freeze({ id: 0, mask: 0, valid: false });
+
 /** struct arm_smmu_device */
 export class arm_smmu_device {
   readonly smrs: arm_smmu_smr[];
   readonly s2crs: arm_smmu_s2cr[];
+  /** s2cr_init_val for this instance (its type follows disable_bypass) */
+  readonly s2cr_init: arm_smmu_s2cr;
   /** the bitmap of context banks in use (context_map), 32 banks a word */
   readonly context_map: Uint32Array;
   /** the model's index of smrs[]: which valid entry matches each stream ID (-1 none), and a
    *  bitmap of the valid entries; arm_smmu_find_sme() reads them instead of every entry */
-  readonly sme_of_sid: Int16Array;
+  readonly sme_of_sid: Int32Array;
   readonly sme_map: Uint32Array;
   /** cbs[idx].cfg: which domain owns each bank */
   readonly cbs: Array<arm_smmu_domain | null>;
@@ -83,10 +91,11 @@ export class arm_smmu_device {
     this.num_context_banks = cfg.context_banks;
     this.va_size = cfg.va_bits;
     this.disable_bypass = !k.config.bypass_unmatched_streams;
-    this.smrs = Array.from({ length: cfg.stream_match_groups }, () => ({ id: 0, mask: 0, valid: false }));
-    this.s2crs = Array.from({ length: cfg.stream_match_groups }, () => s2cr_init_val(this));
+    this.s2cr_init = Object.freeze({ group: null, count: 0, type: this.disable_bypass ? S2CR_TYPE_FAULT : S2CR_TYPE_BYPASS, cbndx: 0 });
+    this.smrs = new Array<arm_smmu_smr>(cfg.stream_match_groups).fill(SMR_INVALID);
+    this.s2crs = new Array<arm_smmu_s2cr>(cfg.stream_match_groups).fill(this.s2cr_init);
     this.context_map = bitmap_zalloc(cfg.context_banks);
-    this.sme_of_sid = new Int16Array(65536).fill(-1);
+    this.sme_of_sid = new Int32Array(65536).fill(-1);
     this.sme_map = bitmap_zalloc(cfg.stream_match_groups);
     this.cbs = new Array<arm_smmu_domain | null>(cfg.context_banks).fill(null);
     this.pool = arm_lpae_pool_alloc();
@@ -146,9 +155,10 @@ function fwid_mask(fwid: number): number {
 
 // --- stream mapping ---------------------------------------------------------------------------
 
-/** s2cr_init_val (arm-smmu.c): fault when bypass is disabled, bypass otherwise */
+/** s2cr_init_val (arm-smmu.c): fault when bypass is disabled, bypass otherwise (the
+ *  instance's one frozen value; see SMR_INVALID) */
 function s2cr_init_val(smmu: arm_smmu_device): arm_smmu_s2cr {
-  return { group: null, count: 0, type: smmu.disable_bypass ? S2CR_TYPE_FAULT : S2CR_TYPE_BYPASS, cbndx: 0 };
+  return smmu.s2cr_init;
 }
 
 /** arm_smmu_write_smr() (arm-smmu.c) */
@@ -213,9 +223,11 @@ function sme_sids(id: number, mask: number, limit: number): number[] | null {
   }
 }
 
-/** smrs[idx] takes (id, mask) and becomes valid: the index follows. */
+/** smrs[idx] takes (id, mask) and becomes valid, and the entry's s2cr a copy of its own (it
+ *  was the shared initial value): the index follows. */
 function arm_smmu_claim_smr(smmu: arm_smmu_device, idx: number, id: number, mask: number): void {
   smmu.smrs[idx] = { id, mask, valid: true };
+  smmu.s2crs[idx] = { ...smmu.s2crs[idx]! };
   set_bit(idx, smmu.sme_map);
   for (const sid of sme_sids(id, mask, 65536)!) smmu.sme_of_sid[sid] = idx;
 }
@@ -226,7 +238,7 @@ function arm_smmu_release_smr(smmu: arm_smmu_device, idx: number): void {
   if (smr.valid) {
     for (const sid of sme_sids(smr.id, smr.mask, 65536)!) if (smmu.sme_of_sid[sid] === idx) smmu.sme_of_sid[sid] = -1;
   }
-  smr.valid = false;
+  smmu.smrs[idx] = SMR_INVALID;
   clear_bit(idx, smmu.sme_map);
 }
 
@@ -288,10 +300,10 @@ function arm_smmu_master_alloc_smes(smmu: arm_smmu_device, cfg: arm_smmu_master_
     if (cfg.smendx[i] !== INVALID_SMENDX) return arm_smmu_alloc_smes_unwind(smmu, cfg, i, -EEXIST);
     const idx = arm_smmu_find_sme(smmu, sid, mask);
     if (idx < 0) return arm_smmu_alloc_smes_unwind(smmu, cfg, i, idx);
-    const s2cr = smmu.s2crs[idx]!;
-    reused.push(s2cr.count > 0);
-    if (s2cr.count === 0) arm_smmu_claim_smr(smmu, idx, sid, mask);
-    s2cr.count++;
+    const reuse = smmu.s2crs[idx]!.count > 0;
+    reused.push(reuse);
+    if (!reuse) arm_smmu_claim_smr(smmu, idx, sid, mask);
+    smmu.s2crs[idx]!.count++;
     cfg.smendx[i] = idx;
   }
   for (let i = 0; i < ids.length; i++) {
@@ -680,8 +692,9 @@ function arm_smmu_device_reset(smmu: arm_smmu_device): void {
 }
 
 /** Most context banks and stream match groups the model takes: 128 is the C's ARM_SMMU_MAX_CBS
- *  and real parts stay at or below it; up to 4096 lets scale scenarios ask "what if". */
-export const ARM_SMMU_MODEL_MAX = 4096;
+ *  and real parts stay at or below it; up to 65,536 (every 16-bit stream ID an entry, every
+ *  16-bit ASID a bank) lets scale scenarios ask "what if". */
+export const ARM_SMMU_MODEL_MAX = 65_536;
 
 /**
  * arm_smmu_device_probe() (arm-smmu.c) up to, not including, iommu_device_register(): the
