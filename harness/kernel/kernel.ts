@@ -44,8 +44,9 @@ export interface subsys_private {
   bus: bus_type;
   /** klist_devices: in the order they were added; removal is O(1) as klist_del() is */
   devices: Set<device>;
-  /** the names under /sys/bus/<bus>/devices (a kernfs rbtree in the C): the duplicate check */
-  device_names: Map<string, device>;
+  /** the names under /sys/bus/<bus>/devices (a kernfs rbtree in the C): the duplicate check;
+   *  a prototype-less dictionary object, not a Map (see bus_register()) */
+  device_names: Record<string, device | undefined>;
   drivers: device_driver[];
   notifiers: notifier_block[];
   drivers_autoprobe: boolean;

@@ -21,7 +21,12 @@ export function bus_register(k: Kernel, bus: bus_type): number {
       return -EEXIST;
     }
   }
-  k.buses.set(bus, { bus, devices: new Set(), device_names: new Map(), drivers: [], notifiers: [], drivers_autoprobe: true });
+  // device_names is a prototype-less object, which V8 keeps as a hash table that reuses a
+  // removed key's slot, not a Map: a Map leaves a removed key in its bucket until the next
+  // rehash, so one name added and removed over and over (a context made and destroyed while
+  // 10,000 others live on the bus) walks thousands of dead entries on every lookup
+  const device_names = Object.create(null) as Record<string, device | undefined>;
+  k.buses.set(bus, { bus, devices: new Set(), device_names, drivers: [], notifiers: [], drivers_autoprobe: true });
   k.log.record({ type: 'bus_register', bus: bus.name });
   return 0;
 }
@@ -55,12 +60,12 @@ export function bus_notify(k: Kernel, dev: device, event: BusNotifyEvent): void 
 export function bus_add_device(k: Kernel, dev: device): number {
   const sp = bus_to_subsys(k, dev.bus);
   if (!sp) return 0;
-  if (sp.device_names.has(dev.name)) {
+  if (sp.device_names[dev.name]) {
     WARN(k, dev, `sysfs: cannot create duplicate filename '/bus/${sp.bus.name}/devices/${dev.name}'`);
     return -EEXIST;
   }
   sp.devices.add(dev);
-  sp.device_names.set(dev.name, dev);
+  sp.device_names[dev.name] = dev;
   dev.p!.on_bus = true;
   return 0;
 }
@@ -68,11 +73,11 @@ export function bus_add_device(k: Kernel, dev: device): number {
 /** Drop the device's sysfs name; one renamed while on the bus (dev_set_name after device_add,
  *  which the C would do through device_rename) is found by a scan. */
 function bus_forget_name(sp: subsys_private, dev: device): void {
-  if (sp.device_names.get(dev.name) === dev) {
-    sp.device_names.delete(dev.name);
+  if (sp.device_names[dev.name] === dev) {
+    delete sp.device_names[dev.name];
     return;
   }
-  for (const [name, d] of sp.device_names) if (d === dev) sp.device_names.delete(name);
+  for (const name in sp.device_names) if (sp.device_names[name] === dev) delete sp.device_names[name];
 }
 
 /** bus_probe_device(): try to bind a driver if the bus autoprobes; never fails device_add() */
