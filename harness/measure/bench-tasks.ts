@@ -19,14 +19,20 @@ export type RowName = typeof ROWS[number];
 export const RATIO_GOALS: Partial<Record<RowName, number>> = { 'translate-hot': 0.6, 'translate-cold': 0.15 };
 
 /** The scaling rows: one operation with `small` and with `large` live objects (for
- *  replay-step: steps replayed before it), and the most its cost ratio should be. */
+ *  replay-step: steps replayed before it), and the most its cost ratio should be.
+ *  many-contexts is context-create-destroy again, from 10,000 to 300,000 live contexts. */
 export const SCALING = [
   { name: 'context-create-destroy', small: 100, large: 10_000, goal: 1.5 },
   { name: 'dma-map', small: 1_000, large: 100_000, goal: 1.5 },
   { name: 'replay-step', small: 10_000, large: 1_000_000, goal: 1.2 },
+  { name: 'many-contexts', small: 10_000, large: 300_000, goal: 1.5 },
 ] as const;
-/** the input id whose context the scaling operation creates and destroys */
-export const SCALE_OP_ID = 10_000;
+/** the input id whose context a context scaling row creates and destroys: the first id past
+ *  its live ones, the same at both sizes (so that the operation lands on the same SMMU and
+ *  stream ID whatever the number of live ones) */
+export function scale_op_id(large: number): number {
+  return large;
+}
 
 export function scaling_task(name: string, live: number): string {
   return `${name}@${live}`;
@@ -133,9 +139,9 @@ function prepare_scaling(p: Prepared, variant: Variant, scale: Scenario): void {
   for (const s of SCALING) {
     const tasks = [scaling_task(s.name, s.small), scaling_task(s.name, s.large)];
     add(p, tasks, () => {
-      if (s.name === 'context-create-destroy') {
-        const small = scale_context_fixture(scale, variant, s.small, SCALE_OP_ID);
-        const large = scale_context_fixture(scale, variant, s.large, SCALE_OP_ID);
+      if (s.name === 'context-create-destroy' || s.name === 'many-contexts') {
+        const small = scale_context_fixture(scale, variant, s.small, scale_op_id(s.large));
+        const large = scale_context_fixture(scale, variant, s.large, scale_op_id(s.large));
         return {
           batches: [[tasks[0]!, (now) => batch_context(small, now)], [tasks[1]!, (now) => batch_context(large, now)]],
           problem: verify_context(small) ?? verify_context(large),

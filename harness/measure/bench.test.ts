@@ -51,7 +51,7 @@ describe('verify, then measure', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     // no scenario was passed by anyone: no rows scenario, the scale scenario still has its rows
     expect(out.rows).toEqual([]);
-    expect(out.scaling.map((s) => s.name)).toEqual(['context-create-destroy', 'dma-map', 'replay-step']);
+    expect(out.scaling.map((s) => s.name)).toEqual(['context-create-destroy', 'dma-map', 'replay-step', 'many-contexts']);
     for (const s of out.scaling) expect(s.note).toBe(`not measured: failed verification (fail on scale: stream-ids: ${why})`);
   });
 
