@@ -485,11 +485,29 @@ function request_for(tpl: Step & { kind: 'create_context' }, id: number): Contex
  * that the operation lands on the same SMMU and stream ID whatever the number of live ones.
  */
 export function scale_context_fixture(scn: Scenario, variant: Variant, live: number, op_id: number): ContextFixture {
-  const { st, parent, tpl } = scale_base(scn, variant);
+  return scale_context_op(scale_contexts(scn, variant, live), op_id);
+}
+
+/** The scale scenario's parent with `live` context devices (ids 0 .. live-1). */
+export interface LiveContexts {
+  scn: Scenario;
+  base: { st: ReplayState; parent: device; tpl: Step & { kind: 'create_context' } };
+}
+
+export function scale_contexts(scn: Scenario, variant: Variant, live: number): LiveContexts {
+  const base = scale_base(scn, variant);
+  const { st, parent, tpl } = base;
   for (let id = 0; id < live; id++) {
     const dev = create({ st, parent, request: request_for(tpl, id), wired: [] }, request_for(tpl, id));
     if (typeof dev === 'string') throw new FixtureError(`${scn.id}: context ${id} of ${live}: ${dev}`);
   }
+  return { scn, base };
+}
+
+/** The measured operation on those contexts: create and destroy input id `op_id`. Two
+ *  operations may share one set of live contexts (each batch leaves it as it found it). */
+export function scale_context_op(live: LiveContexts, op_id: number): ContextFixture {
+  const { scn, base: { st, parent, tpl } } = live;
   const wired = wired_streams(scn.dt, tpl.parent, { id: op_id });
   if (!wired.length) throw new FixtureError(`${scn.id}: the parent's iommu-map does not cover id ${op_id}`);
   return { st, parent, request: request_for(tpl, op_id), wired };

@@ -6,8 +6,8 @@ import type { Scenario } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import {
   FixtureError, batch_context, batch_dma, batch_flat, batch_steps, batch_translate, cold_fixture, context_fixture,
-  dma_fixture, fixture_base, hot_fixture, scale_context_fixture, scale_dma_fixture, scale_step_fixture, sparse_fixture,
-  verify_context, verify_dma, verify_steps, verify_walk, type BatchTime,
+  dma_fixture, fixture_base, hot_fixture, scale_context_op, scale_contexts, scale_dma_fixture, scale_step_fixture, sparse_fixture,
+  verify_context, verify_dma, verify_steps, verify_walk, type BatchTime, type LiveContexts,
 } from './bench-fixtures.ts';
 import { describe_thrown } from '../thrown.ts';
 
@@ -136,12 +136,20 @@ function prepare_rows(p: Prepared, variant: Variant, scn: Scenario): void {
 }
 
 function prepare_scaling(p: Prepared, variant: Variant, scale: Scenario): void {
+  // the contexts made for one size serve every context row of that size (10,000 for two rows:
+  // 300,000 context creations cost seconds, and a worker of each variant makes them at once)
+  const made = new Map<number, LiveContexts>();
+  const contexts = (live: number): LiveContexts => {
+    let c = made.get(live);
+    if (!c) made.set(live, c = scale_contexts(scale, variant, live));
+    return c;
+  };
   for (const s of SCALING) {
     const tasks = [scaling_task(s.name, s.small), scaling_task(s.name, s.large)];
     add(p, tasks, () => {
       if (s.name === 'context-create-destroy' || s.name === 'many-contexts') {
-        const small = scale_context_fixture(scale, variant, s.small, scale_op_id(s.large));
-        const large = scale_context_fixture(scale, variant, s.large, scale_op_id(s.large));
+        const small = scale_context_op(contexts(s.small), scale_op_id(s.large));
+        const large = scale_context_op(contexts(s.large), scale_op_id(s.large));
         return {
           batches: [[tasks[0]!, (now) => batch_context(small, now)], [tasks[1]!, (now) => batch_context(large, now)]],
           problem: verify_context(small) ?? verify_context(large),
