@@ -249,6 +249,25 @@ describe('context banks (arm_smmu_init_domain_context / arm_smmu_destroy_domain_
     expect(b.smmu.ops.attach_dev(d2, c)).toBe(0);
   });
 
+  it('__arm_smmu_alloc_bitmap (arm-smmu.h) takes the lowest free bank, over many bitmap words: in order, then the holes freed, then -ENOSPC', () => {
+    const n = 300; // ten 32-bit words: the walk passes full words four at a time
+    const b = bench({ hw: { context_banks: n, stream_match_groups: n } });
+    const made = Array.from({ length: n }, (_, i) => {
+      const dev = probe(b, `d${i}`, [[i]]).dev;
+      return { dev, domain: attach_new_domain(b, dev) };
+    });
+    const cb = (d: iommu_domain): number => (d.priv as { cfg: { cbndx: number } }).cfg.cbndx;
+    expect(made.map((m) => cb(m.domain))).toEqual(made.map((_m, i) => i));
+    for (const i of [290, 37, 200, 161]) {
+      b.smmu.ops.release_device(made[i]!.dev);
+      b.smmu.ops.domain_free(made[i]!.domain);
+    }
+    const again = [37, 161, 200, 290].map((i) => attach_new_domain(b, probe(b, `again${i}`, [[i]]).dev));
+    expect(again.map(cb)).toEqual([37, 161, 200, 290]);
+    const late = probe(b, 'late', [[n]]);
+    expect(late.ret).toBe(-ENOSPC); // no stream match entry left either
+  });
+
   it('the leak summary names what is still held', () => {
     const b = bench();
     const a = probe(b, 'a', [[0x10]]).dev;

@@ -197,14 +197,22 @@ function clear_bit(nr: number, map: Uint32Array): void {
   map[nr >>> 5] = map[nr >>> 5]! & ~(1 << (nr & 31));
 }
 
-/** find_next_zero_bit(): the first clear bit in [start, end), or end; a word at a time */
+/** find_next_zero_bit(): the first clear bit in [start, end), or end. It walks the words as
+ *  the C does (lib/find_bit.c); full words are passed four at a time, as a compiler unrolls
+ *  the C's loop over 64-bit words: with 65,536 banks and 300,000 live contexts the walk passes
+ *  over a thousand words, and one at a time it was a fifth of a context's creation. */
 function find_next_zero_bit(map: Uint32Array, end: number, start: number): number {
-  for (let nr = start; nr < end;) {
-    const w = ~map[nr >>> 5]! >>> (nr & 31);
-    if (w !== 0) return Math.min(end, nr + (31 - Math.clz32(w & -w)));
-    nr = (nr | 31) + 1;
+  if (start >= end) return end;
+  const last = (end - 1) >>> 5;
+  let w = start >>> 5;
+  let zeros = ~map[w]! & (-1 << (start & 31)); // the clear bits of the first word from start on
+  while (zeros === 0) {
+    w++;
+    while (w + 3 <= last && (map[w]! & map[w + 1]! & map[w + 2]! & map[w + 3]!) === -1) w += 4;
+    if (w > last) return end;
+    zeros = ~map[w]!;
   }
-  return end;
+  return Math.min(end, (w << 5) + (31 - Math.clz32(zeros & -zeros)));
 }
 
 // --- stream mapping (continued) ---------------------------------------------------------------

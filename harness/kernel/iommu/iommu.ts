@@ -248,12 +248,6 @@ function iommu_setup_dma_ops(k: Kernel, dev: device, domain: iommu_domain): void
   dev.dma_ops = 'iommu';
 }
 
-/**
- * The groups a domain was ever set on, for iommu_domain_free()'s still-attached WARN (the
- * model's instrument, not the C's): the WARN then looks at these few groups, not at every
- * group of the run.
- */
-const domain_groups = new WeakMap<iommu_domain, iommu_group[]>();
 
 /** iommu_setup_default_domain(): allocate a DMA domain and attach every device of the group */
 function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
@@ -266,7 +260,7 @@ function iommu_setup_default_domain(k: Kernel, group: iommu_group): number {
   k.all_domains.push(domain);
   k.log.record({ type: 'domain_alloc', domain: domain.id, kind: 'DMA', group: group.id });
   group.default_domain = domain;
-  domain_groups.set(domain, [...(domain_groups.get(domain) ?? []), group]);
+  domain.set_on = [...(domain.set_on ?? []), group];
   // __iommu_group_set_domain_internal(IOMMU_SET_DOMAIN_MUST_SUCCEED): every device is tried,
   // the group takes the domain whatever happened, and a failure is a driver bug the core WARNs
   // about ("Drivers are not allowed to fail the first domain attach"); the caller unwinds
@@ -290,7 +284,7 @@ export function iommu_domain_free(k: Kernel, domain: iommu_domain): void {
     WARN(k, null, `iommu_domain_free: domain ${domain.id} freed twice (double free)`);
     return;
   }
-  const attached = (domain_groups.get(domain) ?? []).filter((g) => !g.freed && g.domain === domain).flatMap((g) => g.devices);
+  const attached = (domain.set_on ?? []).filter((g) => !g.freed && g.domain === domain).flatMap((g) => g.devices);
   if (attached.length) {
     WARN(k, attached[0]!, `iommu_domain_free: domain ${domain.id} is still attached to ${attached.map((d) => d.name).join(', ')}; freeing it leaves their context bank pointing at freed page tables`);
   }
