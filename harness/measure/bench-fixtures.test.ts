@@ -4,7 +4,7 @@
 // leaves its domain as it found it, context-create-destroy makes and frees a whole context
 // each time, and the scaling fixtures hold the live objects they claim.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Scenario } from '../scenario/types.ts';
+import type { Scenario, Step } from '../scenario/types.ts';
 import type { Variant } from '../variant.ts';
 import { load_scenario, load_scenario_file } from '../scenario/load.ts';
 import { load_variant } from '../variants.ts';
@@ -16,6 +16,8 @@ import { smmu_of_node } from '../scenario/hardware.ts';
 import type { arm_lpae_io_pgtable } from '../kernel/iommu/io-pgtable-arm.ts';
 import type { iommu_domain } from '../kernel/iommu/iommu-types.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { wired_streams } from '../scenario/truth.ts';
+import { SCALING, scale_op_id } from './bench-tasks.ts';
 import {
   BATCH_CONTEXT, BATCH_DMA, BATCH_STEP_CYCLES, BATCH_TRANSLATE, COLD_WINDOW, FixtureError, SPARSE_MAPPINGS, banks_in_use,
   batch_context, batch_dma, batch_flat, batch_translate, cold_fixture, context_fixture,
@@ -230,5 +232,16 @@ steps:
   it('refuse an operation id the parent does not map', () => {
     const small = load_scenario('small-scale.yaml', SMALL_SCALE);
     expect(() => scale_context_fixture(small, works, 10, 600)).toThrow(/does not cover id 600/);
+  });
+
+  it('scenarios/scale.yaml has room for every context scaling row: ids up to the largest operation id wired, a context bank for each', () => {
+    const scale = load_scenario_file('scenarios/scale.yaml');
+    const parent = scale.steps.find((s): s is Step & { kind: 'create_context' } => s.kind === 'create_context')!.parent;
+    const banks = [...scale.hardware.values()].reduce((n, hw) => n + hw.context_banks, 0);
+    for (const row of SCALING.filter((r) => r.name === 'context-create-destroy' || r.name === 'many-contexts')) {
+      const op = scale_op_id(row.large);
+      expect(wired_streams(scale.dt, parent, { id: op }).length, row.name).toBe(1);
+      expect(banks, row.name).toBeGreaterThan(op);
+    }
   });
 });
