@@ -60,7 +60,7 @@ function crash_of(e: unknown, st: ReplayState | null): VariantCrash {
 export interface RunOptions {
   /** told the index of each step as it starts (a worker publishes it for time-outs) */
   on_step?: (index: number) => void;
-  /** measure the run's peak memory (each run then starts with a full garbage collection) */
+  /** measure the run's peak memory (each run then starts with two full garbage collections) */
   memory?: boolean;
 }
 

@@ -563,8 +563,8 @@ export function memory_table(r: Results): string[][] | null {
 }
 
 export const MEMORY_INTRO = 'Peak memory of each run, MiB: how far the V8 heap in use and the memory outside it '
-  + '(typed arrays) of the worker that ran it grew over their level at its start (after a full garbage '
-  + 'collection), sampled every 1024 steps and around the teardown.';
+  + '(typed arrays) of the worker that ran it grew over their level at its start (after two full garbage '
+  + 'collections), sampled every 1024 steps and around the teardown.';
 
 /** The performance rows a bar chart can draw: measured, not the baseline. */
 export function chart_rows(r: Results): BenchRow[] {
