@@ -4,8 +4,9 @@
 // - verify, then measure: a variant is timed on a scenario only if its correctness run of that
 //   scenario passed; otherwise its rows say "not measured: failed verification" and why;
 // - each variant is measured in workers of its own (bench-worker.ts): its rows in several, the
-//   rounds going round-robin over them, its scaling rows in one; the variants take turns, one
-//   tinybench pass each per round, after warm-up rounds that are not counted;
+//   rounds going round-robin over them, the variants taking turns, one tinybench pass each per
+//   round, after warm-up rounds that are not counted; then its scaling rows in one worker, one
+//   variant at a time (a scaling worker holds 300,000 contexts);
 //   within a pass every batch of a row runs right after a batch of the baseline
 //   (flat-lookup), so that a ratio compares two batches of the same worker a few microseconds
 //   apart; a scaling row pairs its larger size with its smaller the same way;
@@ -347,6 +348,17 @@ function new_measured(variant: BenchVariant, workers: number): Measured {
   return { variant, workers: Array.from({ length: workers }, () => null), tasks: [], skipped: new Map(), passes: new Map(), error: null };
 }
 
+/** Warm-up rounds, not counted (the compiler's first choices and the fixtures' first garbage
+ *  collections belong to no round: translate-hot settles 1-2% below its first two passes, from
+ *  the third on), then the rounds `counted` keeps, a different measurement first in each. */
+async function measure_in_turns(all: Measured[], cfg: PassOptions & { rounds: number }, counted: (round: number) => boolean): Promise<void> {
+  for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, WARMUP_PASS, -1);
+  for (let r = 0; r < cfg.rounds; r++) {
+    if (!counted(r)) continue;
+    for (let i = 0; i < all.length; i++) await pass(all[(i + r) % all.length]!, cfg, r);
+  }
+}
+
 /** A variant's measurements: of the rows (several workers) and of the scaling rows (one). */
 interface Plan { variant: BenchVariant; rows: Measured | null; scale: Measured | null }
 
@@ -370,25 +382,25 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
       plans.push({ variant: v, rows: rows_ok ? new_measured(v, cfg.workers) : null, scale: scale_ok ? new_measured(v, 1) : null });
     }
   }
-  const all = plans.flatMap((p) => [p.rows, p.scale]).filter((m): m is Measured => m !== null);
+  const row_measures = plans.flatMap((p) => (p.rows ? [p.rows] : []));
   try {
     // start every worker at once (fixtures are built in parallel), then measure one at a time
-    await Promise.all(plans.flatMap((p) => [
-      ...(p.rows?.workers.map((_, i) => start(p.rows!, i, scn!.file, null)) ?? []),
-      ...(p.scale ? [start(p.scale, 0, null, scale!.file)] : []),
-    ]));
-    // warm-up rounds, not counted: the compiler's first choices and the fixtures' first
-    // garbage collections belong to no round (translate-hot settles 1-2% below its first
-    // two passes, from the third on)
-    for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, WARMUP_PASS, -1);
-    for (let r = 0; r < cfg.rounds; r++) {
-      // a different variant goes first in each round; the scaling rows, whose pairs are two
-      // batches of one worker, every other round
-      const turn = all.filter((m) => m.workers.length > 1 || r % SCALING_EVERY === 0);
-      for (let i = 0; i < turn.length; i++) await pass(turn[(i + r) % turn.length]!, cfg, r);
-    }
+    await Promise.all(row_measures.flatMap((m) => m.workers.map((_, i) => start(m, i, scn!.file, null))));
+    await measure_in_turns(row_measures, cfg, () => true);
   } finally {
-    for (const m of all) stop(m);
+    for (const m of row_measures) stop(m);
+  }
+  // the scaling rows one design at a time, each worker ended before the next starts: one holds
+  // 300,000 contexts (about 1.1 GB), and as a scaling pair is two batches of one worker, taking
+  // turns with the other designs would buy nothing; they are measured every other round
+  for (const p of plans) {
+    if (!p.scale) continue;
+    try {
+      await start(p.scale, 0, null, scale!.file);
+      await measure_in_turns([p.scale], cfg, (r) => r % SCALING_EVERY === 0);
+    } finally {
+      stop(p.scale);
+    }
   }
   for (const v of variants) {
     const plan = plans.find((p) => p.variant === v);
