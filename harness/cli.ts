@@ -376,11 +376,13 @@ export async function compare(o: Options, intr: Interrupt = { requested: null, p
       const { run_benchmarks, previous_rows } = await import('./measure/bench.ts');
       // the status line counts the seconds, so that a long benchmark is seen to be alive
       const started = Date.now();
-      const tick = () => show(`compare: benchmarks (--bench ${o.bench}) running, one worker per design: ${Math.round((Date.now() - started) / 1000)} s`);
+      let stage = 'starting';
+      const tick = () => show(`compare: benchmarks (--bench ${o.bench}): ${stage}, ${Math.round((Date.now() - started) / 1000)} s`);
       tick();
       const ticking = process.stderr.isTTY ? setInterval(tick, 1000) : null;
-      // Ctrl-C does not wait for the benchmarks to end (process.exit ends their workers)
-      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out)), interrupted(intr)])
+      const on_stage = (now: string) => { stage = now; tick(); };
+      // Ctrl-C does not wait for the benchmarks to end (process.exit ends their sandboxes)
+      const done = await Promise.race([run_benchmarks(o.bench, scenarios, loaded.filter((v) => v.info), runs, previous_rows(o.out), on_stage), interrupted(intr)])
         .finally(() => { if (ticking) clearInterval(ticking); });
       // let a signal that came while this thread was busy reach its handler first
       await new Promise((r) => setImmediate(r));

@@ -351,10 +351,12 @@ function new_measured(variant: BenchVariant, workers: number): Measured {
 /** Warm-up rounds, not counted (the compiler's first choices and the fixtures' first garbage
  *  collections belong to no round: translate-hot settles 1-2% below its first two passes, from
  *  the third on), then the rounds `counted` keeps, a different measurement first in each. */
-async function measure_in_turns(all: Measured[], cfg: PassOptions & { rounds: number }, counted: (round: number) => boolean): Promise<void> {
+async function measure_in_turns(all: Measured[], cfg: PassOptions & { rounds: number }, counted: (round: number) => boolean,
+  on_round: (round: number) => void = () => {}): Promise<void> {
   for (let w = 0; w < WARMUP_ROUNDS; w++) for (const m of all) await pass(m, WARMUP_PASS, -1);
   for (let r = 0; r < cfg.rounds; r++) {
     if (!counted(r)) continue;
+    on_round(r);
     for (let i = 0; i < all.length; i++) await pass(all[(i + r) % all.length]!, cfg, r);
   }
 }
@@ -367,7 +369,7 @@ interface Plan { variant: BenchVariant; rows: Measured | null; scale: Measured |
  * scenario (or the scale scenario, for its scaling rows) say why it was not measured.
  */
 export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[], variants: BenchVariant[], runs: RunResult[],
-  previous: ReturnType<typeof previous_rows> = []): Promise<BenchOutcome> {
+  previous: ReturnType<typeof previous_rows> = [], on_stage: (stage: string) => void = () => {}): Promise<BenchOutcome> {
   if (mode === 'off') return { rows: [], scaling: [] };
   const cfg = BENCH_MODES[mode];
   const scn = rows_scenario(scenarios, variants, runs);
@@ -385,21 +387,23 @@ export async function run_benchmarks(mode: BenchMode, scenarios: ScenarioDigest[
   const row_measures = plans.flatMap((p) => (p.rows ? [p.rows] : []));
   try {
     // start every worker at once (fixtures are built in parallel), then measure one at a time
+    on_stage('building the fixtures');
     await Promise.all(row_measures.flatMap((m) => m.workers.map((_, i) => start(m, i, scn!.file, null))));
-    await measure_in_turns(row_measures, cfg, () => true);
+    await measure_in_turns(row_measures, cfg, () => true, (r) => on_stage(`the rows, round ${r + 1} of ${cfg.rounds}`));
   } finally {
     for (const m of row_measures) stop(m);
   }
   // the scaling rows one design at a time, each worker ended before the next starts: one holds
   // 300,000 contexts (about 1.1 GB), and as a scaling pair is two batches of one worker, taking
   // turns with the other designs would buy nothing; they are measured every other round
-  for (const p of plans) {
-    if (!p.scale) continue;
+  const scaled = plans.flatMap((p) => (p.scale ? [p.scale] : []));
+  for (const [i, m] of scaled.entries()) {
+    on_stage(`the scaling rows of ${m.variant.name} (${i + 1} of ${scaled.length})`);
     try {
-      await start(p.scale, 0, null, scale!.file);
-      await measure_in_turns([p.scale], cfg, (r) => r % SCALING_EVERY === 0);
+      await start(m, 0, null, scale!.file);
+      await measure_in_turns([m], cfg, (r) => r % SCALING_EVERY === 0);
     } finally {
-      stop(p.scale);
+      stop(m);
     }
   }
   for (const v of variants) {
