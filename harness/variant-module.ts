@@ -8,7 +8,7 @@
 // fresh instance for each import URL. The file is named by a hash of the folder's path and
 // sources, so that the sandbox finds it without being told, and an edit makes a new one.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -33,6 +33,20 @@ export function bundle_path(dir: string): string {
   return join(bundle_dir(), `${hash.digest('hex').slice(0, 32)}.mjs`);
 }
 
+/** Bundles not used for a week go, as each edit of a folder makes a new one; a run that uses a
+ *  bundle renews its time first (bundle_variant), so none goes from under a run. */
+const KEEP_MS = 7 * 24 * 3600 * 1000;
+
+function forget_old_bundles(): void {
+  const now = Date.now();
+  for (const f of readdirSync(bundle_dir())) {
+    const path = join(bundle_dir(), f);
+    try {
+      if (now - statSync(path).mtimeMs > KEEP_MS) rmSync(path, { force: true });
+    } catch { /* another run removed it */ }
+  }
+}
+
 /** A place in a source that esbuild could not bundle: a 1-based line, a 0-based byte column. */
 export interface BundleError { file: string; line: number; column: number; text: string }
 
@@ -43,7 +57,8 @@ interface EsbuildFailure { errors?: Array<{ text: string; location: { file: stri
 export async function bundle_variant(dir: string): Promise<BundleError | null> {
   const out = bundle_path(dir);
   try {
-    statSync(out);
+    const now = new Date();
+    utimesSync(out, now, now);
     return null;
   } catch { /* not bundled yet */ }
   const { build } = await import('esbuild');
@@ -57,6 +72,7 @@ export async function bundle_variant(dir: string): Promise<BundleError | null> {
     const tmp = `${out}.${process.pid}.tmp`;
     writeFileSync(tmp, result.outputFiles[0]!.contents);
     renameSync(tmp, out);
+    forget_old_bundles();
     return null;
   } catch (e) {
     const first = (e as EsbuildFailure).errors?.[0];
