@@ -3,11 +3,11 @@
 // (test/build.global.ts) does before the end-to-end tests. Two tsc projects, both emit only
 // (`npm test` does the type checking):
 //   - the harness (tsconfig.build.json): a failure stops the command;
-//   - the project's variants (tsconfig.variants.json), so that the workers import them as
-//     JavaScript and never start tsx's loader thread (see harness/runtime.ts). A folder that
-//     does not compile must still be reported as that variant's load error, at its position,
-//     as tsx reports it: when tsc finds any error there, build/variants/ is removed and every
-//     variant loads through tsx, as if nothing had been compiled.
+//   - the project's variants (tsconfig.variants.json), so that the sandboxes import them as
+//     JavaScript (see harness/runtime.ts). A folder that does not compile must still be
+//     reported as that variant's load error, at its position: when tsc finds any error there,
+//     build/variants/ is removed and the CLI bundles every variant itself
+//     (harness/variant-module.ts), as if nothing had been compiled.
 // Plain JavaScript, as it runs before anything is compiled. The check costs a few stat calls,
 // where asking tsc whether anything changed costs a third of a second.
 import { spawnSync } from 'node:child_process';

@@ -73,8 +73,8 @@ function size_error(o: Record<string, unknown>): string | null {
 }
 
 /**
- * "file:line:col: message" from a load error: a syntax error as the TypeScript transform
- * (esbuild, through tsx) reports it ("<file>:7:51: ERROR: Unexpected ';'"), else the first
+ * "file:line:col: message" from a load error: a syntax error as an esbuild transform reports it
+ * ("<file>:7:51: ERROR: Unexpected ';'"), else the first
  * stack frame in the variant's folder (a throw at import), else the import a resolution error
  * is about, else any position the message gives, else the index.
  */
@@ -156,8 +156,9 @@ function default_export_pos(index: string): string {
   return `${line}:${before.length - before.lastIndexOf('\n')}`;
 }
 
-/** A folder outside any `"type": "module"` package is CommonJS to Node, and tsx compiles it
- *  so: its `export default` then arrives as module.exports.default. */
+/** A folder outside any `"type": "module"` package is CommonJS to Node when its TypeScript is
+ *  imported as it is (a test's own process): its `export default` then arrives as
+ *  module.exports.default. (The sandboxes import a bundle, an ES module.) */
 function default_export(mod: { default?: unknown }): unknown {
   const d = mod.default;
   if (typeof d !== 'object' || d === null) return d;

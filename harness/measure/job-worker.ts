@@ -61,5 +61,5 @@ parentPort!.on('message', (job: Job) => {
   handle(job).then(post, (e: unknown) => post({ type: 'failed', message: e instanceof Error ? e.message : String(e) }));
 });
 
-// the pool starts a job's clock from here: starting tsx and the harness is not the variant's time
+// the pool starts a job's clock from here: starting the sandbox and the harness is not the variant's time
 parentPort!.postMessage('ready');

@@ -3,15 +3,16 @@
 // process), so that a variant that ends its process costs its own job only. A job that times
 // out or kills its worker gets a reply saying so; its worker is replaced and the other jobs go on.
 // A worker that dies between jobs, or that its last job left timers in, is replaced before
-// the next job. The workers start with the pool. The time limit starts when the worker is ready (tsx registered, the harness
-// imported), so a slow start on a busy machine is not charged to the variant. Replies come
+// the next job. The workers start with the pool. The time limit starts when the worker is
+// ready (its sandbox started, the harness imported), so a slow start on a busy machine is not
+// charged to the variant. Replies come
 // back in the order of the jobs, whatever order they finished in. stop() (Ctrl-C) ends every
 // worker at once: jobs not finished get the reply `cancelled`.
 import { totalmem } from 'node:os';
 import type { Job, JobReply, WorkerMessage } from './jobs.ts';
 import { ProcessDied, Sandbox, type SandboxWorker } from './sandbox.ts';
 
-/** how long a new worker may take to start (tsx and the harness modules), whatever --timeout says */
+/** how long a new worker may take to start (its sandbox and the harness modules), whatever --timeout says */
 const START_LIMIT_MS = 60_000;
 
 /** Each worker's heap: a share of the machine's memory (the workers and this thread together),
